@@ -1,0 +1,118 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "mdr",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mdr", targets: ["mdr"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    ],
+    targets: [
+        // Pure domain: identifiers, commands, events, deciders, policies. Foundation only, no I/O.
+        .target(name: "MDRDomain", swiftSettings: swiftSettings),
+
+        // Signal normalisers (native JSON now; Graph security alerts and CEF next), scrubbing, noise, correlation. Pure.
+        .target(name: "MDRDetection", dependencies: ["MDRDomain"], swiftSettings: swiftSettings),
+
+        // PostgreSQL: migrations, the event store (append, read, subscribe), audit verification, tokens.
+        .target(
+            name: "MDRStore",
+            dependencies: [
+                "MDRDomain",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+
+        // Application services: load state from the store, decide with the domain, append. Shared by HTTP and CLI.
+        .target(
+            name: "MDRApplication",
+            dependencies: [
+                "MDRDomain", "MDRDetection", "MDRStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // HTTP API (Hummingbird 2, interface generated from openapi.yaml), authentication, app assembly.
+        .target(
+            name: "MDRServer",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+
+        // For tests only: a fresh PostgreSQL database per test, made from MDR_TEST_DATABASE_URL (set by ops/test).
+        .target(
+            name: "MDRTestSupport",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The command-line program.
+        .executableTarget(
+            name: "mdr",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "MDRDomainTests", dependencies: ["MDRDomain", "MDRDetection"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MDRStoreTests",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MDRServerTests",
+            dependencies: [
+                "MDRServer", "MDRApplication", "MDRStore", "MDRDomain", "MDRTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

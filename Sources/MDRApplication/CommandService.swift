@@ -1,0 +1,297 @@
+import Foundation
+import Logging
+import MDRDetection
+import MDRDomain
+import MDRStore
+
+/// Carries out commands: loads the state the decision needs from the event log, decides with the pure domain,
+/// and appends the events with expected versions under the command id. Shared by the HTTP API and the CLI.
+public struct CommandService: Sendable {
+    public let store: EventStore
+    public let time: any TimeSource
+    /// The largest signal batch one request may carry.
+    public var maxBatchSize: Int
+    /// How often a command is decided again after a concurrent change to the same aggregate.
+    public var conflictRetries: Int
+
+    public init(store: EventStore, time: any TimeSource = SystemTime(), maxBatchSize: Int = 5000, conflictRetries: Int = 3) {
+        self.store = store
+        self.time = time
+        self.maxBatchSize = maxBatchSize
+        self.conflictRetries = conflictRetries
+    }
+
+    /// A decision ready to append.
+    struct Decision<Result: Codable & Sendable> {
+        var events: [EventToAppend]
+        var expectations: [StreamName: ExpectedVersion]
+        var result: Result
+    }
+
+    /// The one path every command takes: idempotency check, decide, append; decide again on a version conflict.
+    func execute<Result: Codable & Sendable>(
+        tenant: TenantID, context: CommandContext, fingerprint: [String],
+        decide: () async throws -> Decision<Result>
+    ) async throws -> CommandOutcome<Result> {
+        let requestHash = requestFingerprint(fingerprint)
+        if let id = context.commandID {
+            guard !id.isEmpty, id.utf8.count <= 200 else {
+                throw DomainError(.invalidIdempotencyKey, .invalid, "an Idempotency-Key must be 1–200 characters")
+            }
+            if let stored = try await store.storedCommand(tenant: tenant, id: id) {
+                return try repeated(stored, requestHash: requestHash)
+            }
+        }
+        var attempt = 0
+        while true {
+            let decision = try await decide()
+            if decision.events.isEmpty && context.commandID == nil {
+                return CommandOutcome(result: decision.result, firstPosition: nil, lastPosition: nil, repeated: false)
+            }
+            let command = try context.commandID.map {
+                CommandRecord(id: $0, requestHash: requestHash, result: try JSONCoding.encoder().encode(decision.result))
+            }
+            do {
+                switch try await store.append(tenant: tenant, events: decision.events, expectations: decision.expectations, command: command) {
+                case .appended(let r):
+                    let appended = r.count > 0
+                    return CommandOutcome(
+                        result: decision.result, firstPosition: appended ? r.firstPosition : nil, lastPosition: appended ? r.lastPosition : nil,
+                        repeated: false)
+                case .repeated(let stored):
+                    return try repeated(stored, requestHash: requestHash)
+                }
+            } catch let StoreError.versionConflict(stream, expected, actual) {
+                attempt += 1
+                if attempt > conflictRetries {
+                    throw DomainError(
+                        .versionConflict, .conflict,
+                        "\(stream) changed concurrently (expected version \(expected), found \(actual)): send the request again")
+                }
+            }
+        }
+    }
+
+    private func repeated<Result: Codable & Sendable>(_ stored: StoredCommand, requestHash: Data) throws -> CommandOutcome<Result> {
+        if let hash = stored.requestHash, hash != requestHash {
+            throw DomainError(
+                .idempotencyKeyReused, .invalid,
+                "the Idempotency-Key '\(stored.id.prefix(80))' was used for a different request: use a new key for a new command")
+        }
+        let result = try JSONCoding.decoder().decode(Result.self, from: stored.result)
+        return CommandOutcome(result: result, firstPosition: stored.firstPosition, lastPosition: stored.lastPosition, repeated: true)
+    }
+
+    // MARK: Loading state
+
+    struct Loaded<State> {
+        var state: State
+        var version: Int64
+    }
+
+    func load<D: Decider>(_ decider: D.Type, tenant: TenantID, stream: StreamName) async throws -> Loaded<D.State> where D.Event == DomainEvent {
+        let events = try await store.readStream(tenant: tenant, stream)
+        return Loaded(state: D.fold(try events.map { try $0.decoded() }), version: events.last?.version ?? 0)
+    }
+
+    static func fold<D: Decider>(_ decider: D.Type, _ events: [RecordedEvent]?) throws -> Loaded<D.State> where D.Event == DomainEvent {
+        let events = events ?? []
+        return Loaded(state: D.fold(try events.map { try $0.decoded() }), version: events.last?.version ?? 0)
+    }
+}
+
+// MARK: - Tenants
+
+extension CommandService {
+    /// Onboards a customer (Dynamic). Refusals: see `TenantDecider`.
+    public func onboardTenant(_ command: OnboardTenant, context: CommandContext) async throws -> CommandOutcome<Tenant> {
+        let fingerprint = ["onboard", String(decoding: try JSONCoding.encoder().encode(OnboardFingerprint(command)), as: UTF8.self)]
+        return try await execute(tenant: command.tenantID, context: context, fingerprint: fingerprint) {
+            let loaded = try await load(TenantDecider.self, tenant: command.tenantID, stream: .tenant)
+            var c = command
+            c.at = time.now()
+            let events = try TenantDecider.decide(.onboard(c), loaded.state)
+            guard case .tenantOnboarded(let e)? = events.first else { throw DomainError(.invalidField, .invalid, "nothing decided") }
+            return Decision(
+                events: events.map { EventToAppend($0, metadata: context.metadata) },
+                expectations: [.tenant: .at(loaded.version)], result: e.tenant)
+        }
+    }
+
+    /// The command without its time, to fingerprint a request.
+    struct OnboardFingerprint: Encodable {
+        var c: OnboardTenant
+        init(_ c: OnboardTenant) {
+            self.c = c
+            self.c.at = Date(timeIntervalSince1970: 0)
+        }
+    }
+}
+
+// MARK: - Signals
+
+/// What one ingest request did, signal by signal.
+public struct IngestReport: Codable, Sendable, Equatable {
+    public struct Item: Codable, Sendable, Equatable {
+        public var index: Int
+        public var outcome: SignalOutcome
+        public var signalID: SignalID?
+        public var code: String?
+        public var reason: String?
+    }
+
+    public var accepted: Int
+    public var duplicates: Int
+    public var updated: Int
+    public var rejected: Int
+    public var items: [Item]
+}
+
+extension CommandService {
+    /// Ingests a batch of signals in the native JSON form into one tenant. Each signal is accepted, a duplicate, an
+    /// update or rejected on its own: one bad signal never loses the others. All good ones are appended in one
+    /// transaction.
+    public func ingestNativeSignals(tenant: TenantID, body: Data, context: CommandContext) async throws -> CommandOutcome<IngestReport> {
+        let parsed = try NativeSignalParser.parseBatch(body)
+        guard parsed.count > 0 else { throw DomainError(.batchEmpty, .invalid, "the batch holds no signals") }
+        guard parsed.count <= maxBatchSize else {
+            throw DomainError(.batchTooLarge, .invalid, "a batch holds at most \(maxBatchSize) signals; this one holds \(parsed.count): split it")
+        }
+        let fingerprint = ["ingest", tenant.rawValue, String(decoding: body, as: UTF8.self)]
+        return try await execute(tenant: tenant, context: context, fingerprint: fingerprint) {
+            try await decideIngest(tenant: tenant, parsed: parsed, context: context)
+        }
+    }
+
+    func decideIngest(tenant: TenantID, parsed: ParsedBatch, context: CommandContext) async throws -> Decision<IngestReport> {
+        let now = time.now()
+        let streams = Array(Set(parsed.signals.map(\.signal.stream)))
+        let history = try await store.readStreams(tenant: tenant, streams + [.tenant])
+        guard try Self.fold(TenantDecider.self, history[.tenant]).state != nil else {
+            throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found: onboard it first")
+        }
+        var states: [StreamName: SignalDecider.State] = [:]
+        var expectations: [StreamName: ExpectedVersion] = [:]
+        for stream in streams {
+            let loaded = try Self.fold(SignalDecider.self, history[stream])
+            states[stream] = loaded.state
+            expectations[stream] = .at(loaded.version)
+        }
+        var items: [IngestReport.Item] = parsed.rejections.map {
+            IngestReport.Item(index: $0.index, outcome: .rejected, signalID: nil, code: $0.code.rawValue, reason: $0.reason)
+        }
+        var events: [EventToAppend] = []
+        for (index, signal) in parsed.signals {
+            let stream = signal.stream
+            let state = states[stream] ?? SignalDecider.initialState
+            let decided = try SignalDecider.decide(.init(signal: signal, newID: SignalID(rawValue: UUID()), receivedAt: now), state)
+            let next = SignalDecider.fold(decided, from: state)
+            states[stream] = next
+            events += decided.map { EventToAppend($0, stream: stream, metadata: context.metadata) }
+            items.append(IngestReport.Item(index: index, outcome: SignalDecider.outcome(of: decided), signalID: next.signalID))
+        }
+        items.sort { $0.index < $1.index }
+        let report = IngestReport(
+            accepted: items.count { $0.outcome == .accepted }, duplicates: items.count { $0.outcome == .duplicate },
+            updated: items.count { $0.outcome == .updated }, rejected: items.count { $0.outcome == .rejected }, items: items)
+        // The tenant must still exist at commit; signal streams must not have moved (a concurrent copy of the same alert).
+        let touched = Set(events.map(\.stream))
+        return Decision(events: events, expectations: expectations.filter { touched.contains($0.key) }, result: report)
+    }
+}
+
+// MARK: - Incidents
+
+extension CommandService {
+    public func confirmIncident(
+        tenant: TenantID, incident: IncidentID, priority: Priority, summary: String, context: CommandContext
+    ) async throws -> CommandOutcome<Incident> {
+        try await triage(tenant: tenant, incident: incident, context: context, fingerprint: ["confirm", priority.rawValue, summary]) {
+            .confirm(priority: priority, summary: summary, by: context.principal, at: $0)
+        }
+    }
+
+    public func dismissIncident(
+        tenant: TenantID, incident: IncidentID, classification: DismissalClassification, reason: String, context: CommandContext
+    ) async throws -> CommandOutcome<Incident> {
+        try await triage(tenant: tenant, incident: incident, context: context, fingerprint: ["dismiss", classification.rawValue, reason]) {
+            .dismiss(classification: classification, reason: reason, by: context.principal, at: $0)
+        }
+    }
+
+    public func resolveIncident(tenant: TenantID, incident: IncidentID, resolution: String, context: CommandContext) async throws
+        -> CommandOutcome<Incident>
+    {
+        try await triage(tenant: tenant, incident: incident, context: context, fingerprint: ["resolve", resolution]) {
+            .resolve(resolution: resolution, by: context.principal, at: $0)
+        }
+    }
+
+    private func triage(
+        tenant: TenantID, incident: IncidentID, context: CommandContext, fingerprint: [String],
+        command: @escaping (Date) -> IncidentDecider.Command
+    ) async throws -> CommandOutcome<Incident> {
+        try await execute(tenant: tenant, context: context, fingerprint: [incident.description] + fingerprint) {
+            let stream = StreamName.incident(incident)
+            let loaded = try await load(IncidentDecider.self, tenant: tenant, stream: stream)
+            let events = try IncidentDecider.decide(command(time.now()), loaded.state)
+            guard let state = IncidentDecider.fold(events, from: loaded.state) else {
+                throw DomainError(.incidentNotFound, .notFound, "incident not found")
+            }
+            return Decision(
+                events: events.map { EventToAppend($0, metadata: context.metadata) }, expectations: [stream: .at(loaded.version)],
+                result: state)
+        }
+    }
+}
+
+// MARK: - Devices
+
+extension CommandService {
+    /// Requests isolation of a device for a confirmed incident. The device is then *isolation pending* until the EDR
+    /// reports success or failure.
+    public func isolateDevice(
+        tenant: TenantID, device: DeviceID, incident: IncidentID, type: IsolationType, comment: String, context: CommandContext
+    ) async throws -> CommandOutcome<DeviceIsolation> {
+        try await execute(
+            tenant: tenant, context: context, fingerprint: ["isolate", device.rawValue, incident.description, type.rawValue, comment]
+        ) {
+            let incidentStream = StreamName.incident(incident), deviceStream = StreamName.device(device)
+            let history = try await store.readStreams(tenant: tenant, [.tenant, incidentStream, deviceStream])
+            let tenantState = try Self.fold(TenantDecider.self, history[.tenant])
+            guard tenantState.state != nil else { throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found") }
+            let incidentState = try Self.fold(IncidentDecider.self, history[incidentStream])
+            let deviceState = try Self.fold(DeviceDecider.self, history[deviceStream])
+            let events = try DeviceDecider.decide(
+                .isolate(
+                    deviceID: device, incident: incidentState.state, tenant: tenantState.state, type: type, comment: comment,
+                    by: context.principal, at: time.now()), deviceState.state)
+            let result = DeviceDecider.fold(events, from: deviceState.state).device ?? DeviceIsolation(deviceID: device)
+            return Decision(
+                events: events.map { EventToAppend($0, metadata: context.metadata) },
+                // Consent, the incident and the device must all be as they were when we decided.
+                expectations: [
+                    .tenant: .at(tenantState.version), incidentStream: .at(incidentState.version), deviceStream: .at(deviceState.version),
+                ], result: result)
+        }
+    }
+
+    /// Requests release of an isolated (or isolation-pending) device, recording who and why.
+    public func releaseDevice(tenant: TenantID, device: DeviceID, reason: String, context: CommandContext) async throws
+        -> CommandOutcome<DeviceIsolation>
+    {
+        try await execute(tenant: tenant, context: context, fingerprint: ["release", device.rawValue, reason]) {
+            let stream = StreamName.device(device)
+            let history = try await store.readStreams(tenant: tenant, [.tenant, stream])
+            guard try Self.fold(TenantDecider.self, history[.tenant]).state != nil else {
+                throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found")
+            }
+            let loaded = try Self.fold(DeviceDecider.self, history[stream])
+            let events = try DeviceDecider.decide(.release(deviceID: device, reason: reason, by: context.principal, at: time.now()), loaded.state)
+            let result = DeviceDecider.fold(events, from: loaded.state).device ?? DeviceIsolation(deviceID: device)
+            return Decision(
+                events: events.map { EventToAppend($0, metadata: context.metadata) }, expectations: [stream: .at(loaded.version)],
+                result: result)
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+import MDRDomain
+import MDRStore
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// Runs a `TenantLogProcessor` for every tenant whose head is beyond the processor's checkpoint. Work is claimed
+/// per tenant with `FOR UPDATE SKIP LOCKED` on the checkpoint row, so several instances cooperate without a
+/// coordinator. The processor's state is cached per tenant and caught up from the log before each round.
+public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
+    let processor: P
+    let store: EventStore
+    let pollInterval: Duration
+    let pageSize: Int
+    let logger: Logger
+
+    private struct Cached: Sendable {
+        var position: Int64
+        var state: P.State
+    }
+    private let cache = Mutex<[TenantID: Cached]>([:])
+
+    public init(_ processor: P, store: EventStore, pollInterval: Duration = .seconds(1), pageSize: Int = 1000, logger: Logger) {
+        self.processor = processor
+        self.store = store
+        self.pollInterval = pollInterval
+        self.pageSize = pageSize
+        var logger = logger
+        logger[metadataKey: "processor"] = "\(processor.name)"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let generation = self.store.signal.generation
+                do {
+                    if try await self.runOnce() > 0 { continue }
+                } catch {
+                    if Task.isCancelled { return }
+                    self.logger.error("processor round failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                await self.store.signal.wait(after: generation, timeout: self.pollInterval)
+            }
+        }
+    }
+
+    /// One round over the tenants with work; returns the number of events reacted to or skipped past.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        var done = 0
+        for tenant in try await tenantsWithWork() {
+            done += try await process(tenant)
+        }
+        return done
+    }
+
+    /// Runs rounds until no tenant has work left (tests, `mdr` one-shot tools).
+    public func drain() async throws {
+        while try await runOnce() > 0 {}
+    }
+
+    func tenantsWithWork() async throws -> [TenantID] {
+        let rows = try await store.database.client.query(
+            """
+            SELECT h.tenant_id FROM tenant_heads h
+            LEFT JOIN processor_checkpoints c ON c.tenant_id = h.tenant_id AND c.processor = \(processor.name)
+            WHERE h.last_position > coalesce(c.position, 0)
+            ORDER BY h.tenant_id LIMIT 500
+            """, logger: logger)
+        var tenants: [TenantID] = []
+        for try await raw in rows.decode(String.self) {
+            if let id = TenantID(rawValue: raw) { tenants.append(id) }
+        }
+        return tenants
+    }
+
+    /// Processes one page of one tenant's log in one transaction; returns how far the checkpoint moved (0 when
+    /// another instance holds the tenant).
+    func process(_ tenant: TenantID) async throws -> Int {
+        let name = processor.name
+        let cached = cache.withLock { $0[tenant] } ?? Cached(position: 0, state: processor.initialState)
+        let outcome: (moved: Int, cache: Cached, appended: Int64?)? = try await store.database.client.withTransaction(logger: logger) {
+            connection in
+            try await connection.query(
+                "INSERT INTO processor_checkpoints (tenant_id, processor) VALUES (\(tenant.rawValue), \(name)) ON CONFLICT DO NOTHING",
+                logger: self.logger)
+            var checkpoint: Int64? = nil
+            for try await position in try await connection.query(
+                """
+                SELECT position FROM processor_checkpoints WHERE tenant_id = \(tenant.rawValue) AND processor = \(name)
+                FOR UPDATE SKIP LOCKED
+                """, logger: self.logger
+            ).decode(Int64.self) {
+                checkpoint = position
+            }
+            guard let checkpoint else { return nil }
+            var head: Int64 = 0
+            for try await position in try await connection.query(
+                "SELECT last_position FROM tenant_heads WHERE tenant_id = \(tenant.rawValue)", logger: self.logger
+            ).decode(Int64.self) {
+                head = position
+            }
+
+            // The cached state may be behind the checkpoint (another instance moved it) or ahead (a failed round).
+            var folded = cached.position <= head ? cached : Cached(position: 0, state: self.processor.initialState)
+            var working = folded.state
+            var reactions: [EventToAppend] = []
+            var reachedCheckpoint = checkpoint
+            var from = min(folded.position, checkpoint)
+            while from < head {
+                let page = try await self.store.readLog(
+                    tenant: tenant, after: from, limit: self.pageSize, types: self.processor.eventTypes, on: connection)
+                let pageEnd = page.count < self.pageSize ? head : page.last!.position
+                for event in page where event.position <= pageEnd {
+                    if event.position > checkpoint {
+                        let reaction = try self.processor.react(to: event, in: working)
+                        reactions += reaction
+                        // Later events of this round must see this round's reactions.
+                        for appended in reaction {
+                            working = try self.processor.evolve(working, self.pending(appended, tenant: tenant))
+                        }
+                    }
+                    if event.position > folded.position {
+                        folded.state = try self.processor.evolve(folded.state, event)
+                        working = try self.processor.evolve(working, event)
+                    }
+                }
+                folded.position = max(folded.position, pageEnd)
+                reachedCheckpoint = max(reachedCheckpoint, pageEnd)
+                from = pageEnd
+                if reactions.count >= self.pageSize { break }
+            }
+            var appended: Int64? = nil
+            if !reactions.isEmpty {
+                let result = try await self.store.append(tenant: tenant, events: reactions, expectations: [:], command: nil, on: connection)
+                appended = result.lastPosition
+            }
+            try await connection.query(
+                """
+                UPDATE processor_checkpoints SET position = \(reachedCheckpoint), updated_at = now()
+                WHERE tenant_id = \(tenant.rawValue) AND processor = \(name)
+                """, logger: self.logger)
+            return (Int(reachedCheckpoint - checkpoint), folded, appended)
+        }
+        guard let outcome else { return 0 }
+        cache.withLock { $0[tenant] = outcome.cache }
+        if let last = outcome.appended { store.signal.appended(tenant: tenant, position: last) }
+        return outcome.moved
+    }
+
+    /// An appended-but-uncommitted reaction, seen as the event it will be.
+    private func pending(_ event: EventToAppend, tenant: TenantID) -> RecordedEvent {
+        RecordedEvent(
+            tenant: tenant, position: 0, stream: event.stream, version: 0, eventID: event.eventID, type: event.type,
+            schemaVersion: event.schemaVersion, data: event.data, metadata: event.metadata, recordedAt: Date(), hash: Data())
+    }
+}

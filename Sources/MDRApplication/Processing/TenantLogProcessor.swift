@@ -1,0 +1,22 @@
+import Foundation
+import MDRDomain
+import MDRStore
+
+/// A process manager over each tenant's log: it folds the log into a state of its own and reacts to events past
+/// its checkpoint with new events. The runner (`ProcessorRunner`) appends the reactions and moves the checkpoint in
+/// one transaction, so each event is reacted to once; reactions carry ids derived from their cause, so even a
+/// replay cannot append them twice.
+public protocol TenantLogProcessor: Sendable {
+    associatedtype State: Sendable
+
+    /// The checkpoint's name; never change it for a running system (it would react to the whole log again).
+    var name: String { get }
+    /// The event types the processor folds or reacts to; others are skipped when reading.
+    var eventTypes: [String] { get }
+    var initialState: State { get }
+
+    /// Folds an event of the log into the state.
+    func evolve(_ state: State, _ event: RecordedEvent) throws -> State
+    /// The reaction to an event past the checkpoint, decided on the state before the event.
+    func react(to event: RecordedEvent, in state: State) throws -> [EventToAppend]
+}

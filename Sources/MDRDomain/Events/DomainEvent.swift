@@ -1,0 +1,132 @@
+import Foundation
+
+/// The payload of one kind of event: a past-tense fact with a stable type name and schema version.
+public protocol DomainEventPayload: Codable, Sendable, Equatable {
+    /// The stored type name. Never changes once events of it exist.
+    static var eventType: String { get }
+    /// Raised when the payload's shape changes; `EventCodec` upcasts older versions.
+    static var schemaVersion: Int { get }
+}
+
+extension DomainEventPayload {
+    public static var schemaVersion: Int { 1 }
+}
+
+/// Every event of the domain.
+public enum DomainEvent: Sendable, Equatable {
+    case tenantOnboarded(TenantOnboarded)
+    case signalIngested(SignalIngested)
+    case signalUpdated(SignalUpdated)
+    case incidentOpened(IncidentOpened)
+    case signalAttached(SignalAttached)
+    case incidentConfirmed(IncidentConfirmed)
+    case incidentDismissed(IncidentDismissed)
+    case incidentResolved(IncidentResolved)
+    case deviceIsolationRequested(DeviceIsolationRequested)
+    case deviceIsolated(DeviceIsolated)
+    case deviceIsolationFailed(DeviceIsolationFailed)
+    case deviceReleaseRequested(DeviceReleaseRequested)
+    case deviceReleased(DeviceReleased)
+
+    /// The payload, type-erased.
+    public var payload: any DomainEventPayload {
+        switch self {
+        case .tenantOnboarded(let e): e
+        case .signalIngested(let e): e
+        case .signalUpdated(let e): e
+        case .incidentOpened(let e): e
+        case .signalAttached(let e): e
+        case .incidentConfirmed(let e): e
+        case .incidentDismissed(let e): e
+        case .incidentResolved(let e): e
+        case .deviceIsolationRequested(let e): e
+        case .deviceIsolated(let e): e
+        case .deviceIsolationFailed(let e): e
+        case .deviceReleaseRequested(let e): e
+        case .deviceReleased(let e): e
+        }
+    }
+
+    public var type: String { Swift.type(of: payload).eventType }
+    public var schemaVersion: Int { Swift.type(of: payload).schemaVersion }
+
+    /// The stream an event belongs to in its tenant's log.
+    public var stream: StreamName {
+        switch self {
+        case .tenantOnboarded: .tenant
+        case .signalIngested(let e): e.signal.stream
+        case .signalUpdated: preconditionFailure("SignalUpdated is appended to the stream of the signal it updates")
+        case .incidentOpened(let e): .incident(e.incidentID)
+        case .signalAttached(let e): .incident(e.incidentID)
+        case .incidentConfirmed(let e): .incident(e.incidentID)
+        case .incidentDismissed(let e): .incident(e.incidentID)
+        case .incidentResolved(let e): .incident(e.incidentID)
+        case .deviceIsolationRequested(let e): .device(e.deviceID)
+        case .deviceIsolated(let e): .device(e.deviceID)
+        case .deviceIsolationFailed(let e): .device(e.deviceID)
+        case .deviceReleaseRequested(let e): .device(e.deviceID)
+        case .deviceReleased(let e): .device(e.deviceID)
+        }
+    }
+}
+
+/// The name of a stream within a tenant's log. Streams are per tenant: the same name in two tenants is two streams.
+public struct StreamName: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// The tenant's own stream: onboarding, contract, contacts.
+    public static let tenant = StreamName(rawValue: "tenant")
+    public static func incident(_ id: IncidentID) -> StreamName { StreamName(rawValue: "incident:\(id)") }
+    public static func device(_ id: DeviceID) -> StreamName { StreamName(rawValue: "device:\(id.rawValue)") }
+    public static func signal(_ source: SignalSource, _ alertID: String) -> StreamName {
+        StreamName(rawValue: "signal:\(source.rawValue):\(alertID)")
+    }
+
+    public var description: String { rawValue }
+}
+
+/// Encodes events to their stored form (type, schema version, JSON) and back.
+public enum EventCodec {
+    public struct UnknownEvent: Error, CustomStringConvertible {
+        public var type: String
+        public var schemaVersion: Int
+        public var description: String { "unknown event type \(type) v\(schemaVersion)" }
+    }
+
+    static let decoders: [String: @Sendable (Data) throws -> DomainEvent] = {
+        func entry<P: DomainEventPayload>(_ p: P.Type, _ wrap: @escaping @Sendable (P) -> DomainEvent) -> (String, @Sendable (Data) throws -> DomainEvent) {
+            (P.eventType, { data in wrap(try JSONCoding.decoder().decode(P.self, from: data)) })
+        }
+        return Dictionary(uniqueKeysWithValues: [
+            entry(TenantOnboarded.self, DomainEvent.tenantOnboarded),
+            entry(SignalIngested.self, DomainEvent.signalIngested),
+            entry(SignalUpdated.self, DomainEvent.signalUpdated),
+            entry(IncidentOpened.self, DomainEvent.incidentOpened),
+            entry(SignalAttached.self, DomainEvent.signalAttached),
+            entry(IncidentConfirmed.self, DomainEvent.incidentConfirmed),
+            entry(IncidentDismissed.self, DomainEvent.incidentDismissed),
+            entry(IncidentResolved.self, DomainEvent.incidentResolved),
+            entry(DeviceIsolationRequested.self, DomainEvent.deviceIsolationRequested),
+            entry(DeviceIsolated.self, DomainEvent.deviceIsolated),
+            entry(DeviceIsolationFailed.self, DomainEvent.deviceIsolationFailed),
+            entry(DeviceReleaseRequested.self, DomainEvent.deviceReleaseRequested),
+            entry(DeviceReleased.self, DomainEvent.deviceReleased),
+        ])
+    }()
+
+    /// All known event type names.
+    public static var knownTypes: [String] { decoders.keys.sorted() }
+
+    public static func encode(_ event: DomainEvent) -> Data {
+        // Encoding plain Codable structs of strings, numbers and dates cannot fail.
+        try! JSONCoding.encoder().encode(event.payload)
+    }
+
+    public static func decode(type: String, schemaVersion: Int, data: Data) throws -> DomainEvent {
+        guard schemaVersion == 1, let decode = decoders[type] else {
+            throw UnknownEvent(type: type, schemaVersion: schemaVersion)
+        }
+        return try decode(data)
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+
+/// The priority a SOC analyst gives a confirmed incident: P1 critical … P4 low. Drives SLA targets and routing.
+public enum Priority: String, Sendable, Codable, CaseIterable, Comparable {
+    case p1 = "P1", p2 = "P2", p3 = "P3", p4 = "P4"
+
+    /// Only confirmed P1 and P2 incidents lead to response or a customer notification.
+    public var isHigh: Bool { self == .p1 || self == .p2 }
+    public static func < (a: Priority, b: Priority) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Where an incident stands.
+public enum IncidentStatus: String, Sendable, Codable {
+    /// A candidate: signals correlated, not yet assessed by an analyst.
+    case open
+    /// Confirmed by an analyst as a real attack, with a priority.
+    case confirmed
+    /// Assessed as not an attack.
+    case dismissed
+    /// A confirmed incident that has been handled.
+    case resolved
+}
+
+/// How a dismissed incident was classified.
+public enum DismissalClassification: String, Sendable, Codable, CaseIterable {
+    case falsePositive = "false_positive"
+    case benignPositive = "benign_positive"
+    case duplicate
+}
+
+/// An incident as its events make it.
+public struct Incident: Hashable, Sendable, Codable {
+    public var id: IncidentID
+    public var status: IncidentStatus
+    public var openedAt: Date
+    public var devices: [DeviceID]
+    public var signals: [SignalID]
+    public var highestSeverity: Severity
+    public var priority: Priority?
+    public var summary: String?
+    public var confirmedAt: Date?
+    public var confirmedBy: String?
+    public var closedAt: Date?
+    public var closedBy: String?
+    public var closingNote: String?
+    public var dismissal: DismissalClassification?
+
+    public func involves(_ device: DeviceID) -> Bool { devices.contains(device) }
+}
+
+// MARK: Events
+
+/// A new incident candidate: signals about one device that no open incident covers.
+public struct IncidentOpened: DomainEventPayload {
+    public static let eventType = "IncidentOpened"
+    public var incidentID: IncidentID
+    public var devices: [DeviceID]
+    public var signalID: SignalID
+    public var severity: Severity
+    public var openedAt: Date
+    public init(incidentID: IncidentID, devices: [DeviceID], signalID: SignalID, severity: Severity, openedAt: Date) {
+        self.incidentID = incidentID
+        self.devices = devices
+        self.signalID = signalID
+        self.severity = severity
+        self.openedAt = openedAt
+    }
+}
+
+/// A further signal joins an open incident.
+public struct SignalAttached: DomainEventPayload {
+    public static let eventType = "SignalAttached"
+    public var incidentID: IncidentID
+    public var signalID: SignalID
+    public var devices: [DeviceID]
+    public var severity: Severity
+    public init(incidentID: IncidentID, signalID: SignalID, devices: [DeviceID], severity: Severity) {
+        self.incidentID = incidentID
+        self.signalID = signalID
+        self.devices = devices
+        self.severity = severity
+    }
+}
+
+public struct IncidentConfirmed: DomainEventPayload {
+    public static let eventType = "IncidentConfirmed"
+    public var incidentID: IncidentID
+    public var priority: Priority
+    public var summary: String
+    public var confirmedBy: String
+    public var confirmedAt: Date
+}
+
+public struct IncidentDismissed: DomainEventPayload {
+    public static let eventType = "IncidentDismissed"
+    public var incidentID: IncidentID
+    public var classification: DismissalClassification
+    public var reason: String
+    public var dismissedBy: String
+    public var dismissedAt: Date
+}
+
+public struct IncidentResolved: DomainEventPayload {
+    public static let eventType = "IncidentResolved"
+    public var incidentID: IncidentID
+    public var resolution: String
+    public var resolvedBy: String
+    public var resolvedAt: Date
+}
+
+// MARK: Decider
+
+/// The incident aggregate (stream `incident:<id>`): triage by the SOC.
+public enum IncidentDecider: Decider {
+    public typealias State = Incident?
+    public typealias Event = DomainEvent
+
+    public enum Command: Sendable {
+        case confirm(priority: Priority, summary: String, by: Principal, at: Date)
+        case dismiss(classification: DismissalClassification, reason: String, by: Principal, at: Date)
+        case resolve(resolution: String, by: Principal, at: Date)
+    }
+
+    public static let initialState: Incident? = nil
+    static let maxTextLength = 4000
+
+    public static func decide(_ command: Command, _ state: Incident?) throws(DomainError) -> [DomainEvent] {
+        guard let incident = state else {
+            throw DomainError(.incidentNotFound, .notFound, "incident not found")
+        }
+        switch command {
+        case .confirm(let priority, let summary, let by, let at):
+            try refuseIfClosed(incident)
+            guard incident.status == .open else {
+                throw DomainError(.incidentAlreadyConfirmed, .conflict, "incident \(incident.id) is already confirmed as \(incident.priority?.rawValue ?? "?")")
+            }
+            let text = try requiredText(summary, .summaryMissing, "a short technical summary is required to confirm an incident")
+            return [.incidentConfirmed(IncidentConfirmed(incidentID: incident.id, priority: priority, summary: text, confirmedBy: by.id, confirmedAt: at))]
+        case .dismiss(let classification, let reason, let by, let at):
+            try refuseIfClosed(incident)
+            guard incident.status == .open else {
+                throw DomainError(.incidentAlreadyConfirmed, .conflict, "incident \(incident.id) is confirmed: resolve it instead of dismissing it")
+            }
+            let text = try requiredText(reason, .reasonMissing, "a reason is required to dismiss an incident")
+            return [.incidentDismissed(IncidentDismissed(incidentID: incident.id, classification: classification, reason: text, dismissedBy: by.id, dismissedAt: at))]
+        case .resolve(let resolution, let by, let at):
+            try refuseIfClosed(incident)
+            guard incident.status == .confirmed else {
+                throw DomainError(.incidentNotConfirmed, .conflict, "incident \(incident.id) is not confirmed: confirm or dismiss it first")
+            }
+            let text = try requiredText(resolution, .reasonMissing, "a resolution (what was done) is required to resolve an incident")
+            return [.incidentResolved(IncidentResolved(incidentID: incident.id, resolution: text, resolvedBy: by.id, resolvedAt: at))]
+        }
+    }
+
+    static func refuseIfClosed(_ incident: Incident) throws(DomainError) {
+        switch incident.status {
+        case .dismissed: throw DomainError(.incidentDismissed, .conflict, "incident \(incident.id) was dismissed")
+        case .resolved: throw DomainError(.incidentResolved, .conflict, "incident \(incident.id) is resolved")
+        case .open, .confirmed: return
+        }
+    }
+
+    static func requiredText(_ raw: String, _ code: DomainError.Code, _ message: String) throws(DomainError) -> String {
+        let text = raw.trimmingSpaces
+        guard !text.isEmpty else { throw DomainError(code, .invalid, message) }
+        guard text.count <= maxTextLength else { throw DomainError(.invalidField, .invalid, "text longer than \(maxTextLength) characters") }
+        return text
+    }
+
+    public static func evolve(_ state: Incident?, _ event: DomainEvent) -> Incident? {
+        switch event {
+        case .incidentOpened(let e):
+            return Incident(
+                id: e.incidentID, status: .open, openedAt: e.openedAt, devices: e.devices, signals: [e.signalID],
+                highestSeverity: e.severity)
+        case .signalAttached(let e):
+            guard var s = state else { return state }
+            if !s.signals.contains(e.signalID) { s.signals.append(e.signalID) }
+            for d in e.devices where !s.devices.contains(d) { s.devices.append(d) }
+            s.highestSeverity = max(s.highestSeverity, e.severity)
+            return s
+        case .incidentConfirmed(let e):
+            guard var s = state else { return state }
+            s.status = .confirmed
+            s.priority = e.priority
+            s.summary = e.summary
+            s.confirmedAt = e.confirmedAt
+            s.confirmedBy = e.confirmedBy
+            return s
+        case .incidentDismissed(let e):
+            guard var s = state else { return state }
+            s.status = .dismissed
+            s.dismissal = e.classification
+            s.closingNote = e.reason
+            s.closedAt = e.dismissedAt
+            s.closedBy = e.dismissedBy
+            return s
+        case .incidentResolved(let e):
+            guard var s = state else { return state }
+            s.status = .resolved
+            s.closingNote = e.resolution
+            s.closedAt = e.resolvedAt
+            s.closedBy = e.resolvedBy
+            return s
+        default:
+            return state
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// A tenant as its events make it: the customer organisation, its package and the agreements MDR needs.
+public struct Tenant: Hashable, Sendable, Codable {
+    public var id: TenantID
+    public var name: String
+    public var package: ServicePackage
+    public var sla: ServiceLevel
+    public var mdrStatus: MDRStatus
+    public var contractStart: CalendarDate
+    /// Veilig only: the quoted price per workstation per month, in euro cents.
+    public var pricePerWorkstationCents: Int?
+    public var primaryContact: Contact
+    public var afterHoursRoute: ContactRoute
+    /// Nil once withdrawn: isolation is then refused.
+    public var consent: InterventionConsent?
+    /// Whether the customer falls under NIS2 (its own reporting deadlines are shown per incident).
+    public var nis2InScope: Bool
+    public var onboardedAt: Date
+}
+
+/// The command to onboard a customer for MDR (step 1 of the seed's "how it works in practice").
+public struct OnboardTenant: Sendable, Codable, Equatable {
+    public var tenantID: TenantID
+    public var name: String
+    public var package: ServicePackage
+    public var contractStart: CalendarDate
+    public var pricePerWorkstationCents: Int?
+    public var primaryContact: Contact?
+    public var afterHoursRoute: ContactRoute?
+    public var consent: InterventionConsent?
+    public var nis2InScope: Bool
+    public var at: Date
+
+    public init(
+        tenantID: TenantID, name: String, package: ServicePackage, contractStart: CalendarDate,
+        pricePerWorkstationCents: Int? = nil, primaryContact: Contact?, afterHoursRoute: ContactRoute?,
+        consent: InterventionConsent?, nis2InScope: Bool = false, at: Date
+    ) {
+        self.tenantID = tenantID
+        self.name = name
+        self.package = package
+        self.contractStart = contractStart
+        self.pricePerWorkstationCents = pricePerWorkstationCents
+        self.primaryContact = primaryContact
+        self.afterHoursRoute = afterHoursRoute
+        self.consent = consent
+        self.nis2InScope = nis2InScope
+        self.at = at
+    }
+}
+
+/// Recorded when a customer is onboarded; carries everything the contract and routing rules need.
+public struct TenantOnboarded: DomainEventPayload {
+    public static let eventType = "TenantOnboarded"
+    public var tenant: Tenant
+}
+
+/// The tenant aggregate (stream `tenant`).
+public enum TenantDecider: Decider {
+    public typealias State = Tenant?
+    public enum Command: Sendable {
+        case onboard(OnboardTenant)
+    }
+    public typealias Event = DomainEvent
+
+    public static let initialState: Tenant? = nil
+
+    public static func decide(_ command: Command, _ state: Tenant?) throws(DomainError) -> [Event] {
+        switch command {
+        case .onboard(let c): return [.tenantOnboarded(TenantOnboarded(tenant: try onboard(c, state)))]
+        }
+    }
+
+    public static func evolve(_ state: Tenant?, _ event: Event) -> Tenant? {
+        switch event {
+        case .tenantOnboarded(let e): e.tenant
+        default: state
+        }
+    }
+
+    private static func onboard(_ c: OnboardTenant, _ state: Tenant?) throws(DomainError) -> Tenant {
+        if state != nil {
+            throw DomainError(.tenantExists, .conflict, "tenant '\(c.tenantID)' is already onboarded")
+        }
+        guard let sla = c.package.sla else {
+            throw DomainError(
+                .mdrNotAvailable, .invalid,
+                "MDR is not available with Werkplek Modern: choose Werkplek Compliant (MDR included) or Werkplek Veilig (MDR as an add-on)")
+        }
+        let name = c.name.trimmingSpaces
+        guard !name.isEmpty, name.count <= 200 else {
+            throw DomainError(.invalidField, .invalid, "name: the organisation's name (1–200 characters) is required")
+        }
+        guard let primary = c.primaryContact else {
+            throw DomainError(.primaryContactMissing, .invalid, "a fixed primary contact at the customer is required (name and e-mail)")
+        }
+        guard let route = c.afterHoursRoute else {
+            throw DomainError(.afterHoursRouteMissing, .invalid, "an agreed after-hours contact route is required (e-mail, phone or webhook)")
+        }
+        guard let consent = c.consent, !consent.grantedBy.trimmingSpaces.isEmpty else {
+            throw DomainError(.consentMissing, .invalid, "the customer's consent to intervene directly (isolate a device) is required: who gave it and when")
+        }
+        switch c.package {
+        case .veilig:
+            guard let price = c.pricePerWorkstationCents, price > 0 else {
+                throw DomainError(.priceMissing, .invalid, "Werkplek Veilig: the quoted price per workstation per month (euro cents, > 0) is required")
+            }
+        default:
+            guard c.pricePerWorkstationCents == nil else {
+                throw DomainError(.priceNotApplicable, .invalid, "Werkplek Compliant includes MDR in the package price: send no price per workstation")
+            }
+        }
+        return Tenant(
+            id: c.tenantID, name: name, package: c.package, sla: sla, mdrStatus: c.package.mdrStatus,
+            contractStart: c.contractStart, pricePerWorkstationCents: c.pricePerWorkstationCents,
+            primaryContact: try primary.validated("primary contact"), afterHoursRoute: try route.validated(),
+            consent: consent, nis2InScope: c.nis2InScope, onboardedAt: c.at)
+    }
+}

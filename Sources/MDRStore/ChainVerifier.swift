@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+import Logging
+import MDRDomain
+import PostgresNIO
+
+/// Recomputes a tenant's hash chain from what is stored and reports the first position where it breaks.
+/// Each event's hash is SHA-256(previous hash ‖ canonical form), the canonical form being PostgreSQL's jsonb text
+/// of `[tenant, position, stream, version, event_id, type, schema_version, recorded_at µs, data, metadata]`
+/// (`mdr_event_canonical`). The first event's previous hash is 32 zero bytes. The hashing is done here, in Swift,
+/// independently of the SQL that wrote the chain.
+public struct ChainVerifier: Sendable {
+    public static let genesisHash = Data(repeating: 0, count: 32)
+
+    /// What verification found for one tenant.
+    public struct Report: Sendable, Equatable, CustomStringConvertible {
+        public enum Problem: Sendable, Equatable {
+            /// The stored hash does not match the recomputed one: the event was edited, inserted or moved.
+            case hashMismatch
+            /// A position is missing: an event was deleted (or positions were renumbered).
+            case missingPosition
+            /// The head row says the log goes further (or ends elsewhere) than the events do: events removed at the end.
+            case headMismatch
+        }
+
+        public var tenant: TenantID
+        public var eventsChecked: Int64
+        /// The first bad position, nil when the chain is intact.
+        public var firstBadPosition: Int64?
+        public var problem: Problem?
+
+        public var isIntact: Bool { firstBadPosition == nil }
+
+        public var description: String {
+            guard let position = firstBadPosition, let problem else {
+                return "tenant \(tenant): \(eventsChecked) events, chain intact"
+            }
+            let what: String
+            switch problem {
+            case .hashMismatch: what = "hash mismatch (event edited, inserted or reordered)"
+            case .missingPosition: what = "position missing (event deleted)"
+            case .headMismatch: what = "the log ends before its recorded head (events removed at the end)"
+            }
+            return "tenant \(tenant): first bad position \(position): \(what)"
+        }
+    }
+
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Every tenant with a log.
+    public func tenants() async throws -> [TenantID] {
+        let rows = try await database.client.query(
+            "SELECT tenant_id FROM tenant_heads UNION SELECT DISTINCT tenant_id FROM events ORDER BY 1", logger: database.logger)
+        var tenants: [TenantID] = []
+        for try await raw in rows.decode(String.self) {
+            if let id = TenantID(rawValue: raw) { tenants.append(id) }
+        }
+        return tenants
+    }
+
+    public func verify(tenant: TenantID) async throws -> Report {
+        let logger = database.logger
+        var report = Report(tenant: tenant, eventsChecked: 0, firstBadPosition: nil, problem: nil)
+        var previous = Self.genesisHash
+        var expectedPosition: Int64 = 1
+        var after: Int64 = 0
+        let page = 5000
+        pages: while true {
+            let rows = try await database.client.query(
+                """
+                SELECT position, hash, mdr_event_canonical(tenant_id, position, stream, version, event_id, type, schema_version,
+                                                           recorded_at, data, metadata)
+                FROM events WHERE tenant_id = \(tenant.rawValue) AND position > \(after) ORDER BY position LIMIT \(page)
+                """, logger: logger)
+            var count = 0
+            for try await (position, stored, canonical) in rows.decode((Int64, Data, String).self) {
+                count += 1
+                after = position
+                if report.firstBadPosition != nil { continue }
+                if position != expectedPosition {
+                    report.firstBadPosition = expectedPosition
+                    report.problem = .missingPosition
+                    continue
+                }
+                var hasher = SHA256()
+                hasher.update(data: previous)
+                hasher.update(data: Data(canonical.utf8))
+                let computed = Data(hasher.finalize())
+                if computed != stored {
+                    report.firstBadPosition = position
+                    report.problem = .hashMismatch
+                    continue
+                }
+                previous = stored
+                report.eventsChecked += 1
+                expectedPosition += 1
+            }
+            if count < page || report.firstBadPosition != nil { break pages }
+        }
+        if report.firstBadPosition == nil {
+            let heads = try await database.client.query(
+                "SELECT last_position, last_hash FROM tenant_heads WHERE tenant_id = \(tenant.rawValue)", logger: logger)
+            var head: (Int64, Data)? = nil
+            for try await row in heads.decode((Int64, Data).self) { head = row }
+            let last = expectedPosition - 1
+            if let (headPosition, headHash) = head, headPosition != last || (last > 0 && headHash != previous) {
+                report.firstBadPosition = min(headPosition, last) + 1
+                report.problem = headPosition > last ? .headMismatch : .hashMismatch
+            } else if head == nil && last > 0 {
+                report.firstBadPosition = 1
+                report.problem = .headMismatch
+            }
+        }
+        return report
+    }
+}

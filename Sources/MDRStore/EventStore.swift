@@ -1,0 +1,244 @@
+import Foundation
+import Logging
+import MDRDomain
+import NIOCore
+import PostgresNIO
+
+/// The PostgreSQL event log: append with expected versions under a command id, read streams and tenant logs,
+/// subscribe. All tenants share one table keyed by (tenant, position); see `docs/event-log.md`.
+public struct EventStore: Sendable {
+    public let database: Database
+    /// Woken after every local append; relayed to other instances by `AppendNotifier`.
+    public let signal: AppendSignal
+
+    public init(database: Database, signal: AppendSignal = AppendSignal()) {
+        self.database = database
+        self.signal = signal
+    }
+
+    var logger: Logger { database.logger }
+
+    // MARK: Append
+
+    /// Appends `events` (to one or several streams of one tenant) atomically, if every expectation holds.
+    ///
+    /// - Parameters:
+    ///   - expectations: stream versions that must hold at commit; a stream may be expected without being appended to.
+    ///   - command: when given, the command id is recorded with the result; a repeat appends nothing and returns
+    ///     `.repeated` with the first outcome.
+    /// - Throws: `StoreError.versionConflict` when an expectation fails; nothing is stored then.
+    public func append(
+        tenant: TenantID, events: [EventToAppend], expectations: [StreamName: ExpectedVersion] = [:], command: CommandRecord? = nil
+    ) async throws -> AppendOutcome {
+        do {
+            let result = try await database.client.withConnection { connection in
+                try await self.append(tenant: tenant, events: events, expectations: expectations, command: command, on: connection)
+            }
+            if result.count > 0 { signal.appended(tenant: tenant, position: result.lastPosition) }
+            return .appended(result)
+        } catch let error as CommandAlreadyRecorded {
+            guard let stored = try await storedCommand(tenant: tenant, id: error.commandID) else { throw error }
+            return .repeated(stored)
+        }
+    }
+
+    struct CommandAlreadyRecorded: Error {
+        var commandID: String
+    }
+
+    /// Appends on a connection the caller holds, e.g. inside a transaction that also moves a checkpoint.
+    /// The caller signals subscribers after its commit (`signal.appended`).
+    public func append(
+        tenant: TenantID, events: [EventToAppend], expectations: [StreamName: ExpectedVersion], command: CommandRecord?,
+        on connection: PostgresConnection
+    ) async throws -> AppendResult {
+        let expected = expectations.sorted { $0.key.rawValue < $1.key.rawValue }
+        let encoder = JSONCoding.encoder()
+        let metadata = try events.map { String(decoding: try encoder.encode($0.metadata), as: UTF8.self) }
+        let query: PostgresQuery = try """
+            SELECT first_position, last_position, recorded_at FROM mdr_append(
+                \(tenant.rawValue), \(expected.map(\.key.rawValue)), \(expected.map(\.value.rawValue)),
+                \(events.map(\.stream.rawValue)), \(events.map(\.eventID)), \(events.map(\.type)), \(events.map { Int32($0.schemaVersion) }),
+                \(events.map(\.data)), \(metadata),
+                \(command?.id), \(command?.requestHash), \(command.map { String(decoding: $0.result, as: UTF8.self) }))
+            """
+        do {
+            let rows = try await connection.query(query, logger: logger)
+            for try await (first, last, at) in rows.decode((Int64, Int64, Date).self) {
+                return AppendResult(firstPosition: first, lastPosition: last, recordedAt: at)
+            }
+            throw StoreInvariantViolated(description: "mdr_append returned no row")
+        } catch {
+            throw Self.translate(error, command: command)
+        }
+    }
+
+    static func translate(_ error: any Error, command: CommandRecord?) -> any Error {
+        guard let server = ServerError(error) else { return error }
+        switch server.sqlState {
+        case "MDR01":
+            if let detail = server.detail, let json = try? JSONSerialization.jsonObject(with: Data(detail.utf8)) as? [String: Any] {
+                return StoreError.versionConflict(
+                    stream: json["stream"] as? String ?? "?", expected: (json["expected"] as? NSNumber)?.int64Value ?? -2,
+                    actual: (json["actual"] as? NSNumber)?.int64Value ?? -2)
+            }
+            return StoreError.versionConflict(stream: "?", expected: -2, actual: -2)
+        case "MDR02":
+            return StoreError.appendOnly
+        case PostgresError.Code.uniqueViolation.raw:
+            if server.constraint == "commands_pkey", let command { return CommandAlreadyRecorded(commandID: command.id) }
+            if server.constraint == "events_event_id" { return StoreError.duplicateEvent }
+            if server.constraint == "events_stream_version" {
+                return StoreError.versionConflict(stream: "?", expected: -2, actual: -2)
+            }
+            return error
+        default:
+            return error
+        }
+    }
+
+    // MARK: Commands
+
+    /// The recorded outcome of a command id, if it was used in this tenant.
+    public func storedCommand(tenant: TenantID, id: String) async throws -> StoredCommand? {
+        let rows = try await database.client.query(
+            """
+            SELECT command_id, request_hash, result::text, first_position, last_position, recorded_at
+            FROM commands WHERE tenant_id = \(tenant.rawValue) AND command_id = \(id)
+            """, logger: logger)
+        for try await (cid, hash, result, first, last, at) in rows.decode((String, Data?, String, Int64?, Int64?, Date).self) {
+            return StoredCommand(id: cid, requestHash: hash, result: Data(result.utf8), firstPosition: first, lastPosition: last, recordedAt: at)
+        }
+        return nil
+    }
+
+    // MARK: Read
+
+    static let columns = "tenant_id, position, stream, version, event_id, type, schema_version, data::text, metadata::text, recorded_at, hash"
+
+    static func decodeRows(_ rows: PostgresRowSequence) async throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        let decoder = JSONCoding.decoder()
+        for try await row in rows {
+            let (tenant, position, stream, version, eventID, type, schemaVersion, data, metadata, recordedAt, hash) = try row.decode(
+                (String, Int64, String, Int64, UUID, String, Int32, String, String, Date, Data).self)
+            events.append(
+                RecordedEvent(
+                    tenant: TenantID(rawValue: tenant) ?? TenantID(rawValue: "invalid")!, position: position,
+                    stream: StreamName(rawValue: stream), version: version, eventID: eventID, type: type,
+                    schemaVersion: Int(schemaVersion), data: data,
+                    metadata: try decoder.decode(EventMetadata.self, from: Data(metadata.utf8)), recordedAt: recordedAt, hash: hash))
+        }
+        return events
+    }
+
+    /// A stream's events in order (empty when the stream does not exist).
+    public func readStream(tenant: TenantID, _ stream: StreamName) async throws -> [RecordedEvent] {
+        let rows = try await database.client.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns) FROM events WHERE tenant_id = $1 AND stream = $2 ORDER BY version",
+                binds: try binds(tenant.rawValue, stream.rawValue)), logger: logger)
+        return try await Self.decodeRows(rows)
+    }
+
+    /// Several streams' events, each in order.
+    public func readStreams(tenant: TenantID, _ streams: [StreamName]) async throws -> [StreamName: [RecordedEvent]] {
+        guard !streams.isEmpty else { return [:] }
+        let rows = try await database.client.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns) FROM events WHERE tenant_id = $1 AND stream = ANY($2) ORDER BY stream, version",
+                binds: try binds(tenant.rawValue, streams.map(\.rawValue))), logger: logger)
+        return Dictionary(grouping: try await Self.decodeRows(rows), by: \.stream)
+    }
+
+    /// A tenant's log after `position`, in order, at most `limit` events.
+    public func readLog(tenant: TenantID, after position: Int64, limit: Int = 1000, types: [String]? = nil) async throws -> [RecordedEvent] {
+        try await database.client.withConnection { connection in
+            try await self.readLog(tenant: tenant, after: position, limit: limit, types: types, on: connection)
+        }
+    }
+
+    public func readLog(
+        tenant: TenantID, after position: Int64, limit: Int, types: [String]? = nil, on connection: PostgresConnection
+    ) async throws -> [RecordedEvent] {
+        let filter = types == nil ? "" : " AND type = ANY($4)"
+        var bindings = try binds(tenant.rawValue, position, Int64(limit))
+        if let types { try bindings.append(types) }
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns) FROM events WHERE tenant_id = $1 AND position > $2\(filter) ORDER BY position LIMIT $3",
+                binds: bindings), logger: logger)
+        return try await Self.decodeRows(rows)
+    }
+
+    /// The tenant's last position (0 when it has no events).
+    public func head(tenant: TenantID) async throws -> Int64 {
+        let rows = try await database.client.query(
+            "SELECT last_position FROM tenant_heads WHERE tenant_id = \(tenant.rawValue)", logger: logger)
+        for try await position in rows.decode(Int64.self) { return position }
+        return 0
+    }
+
+    /// Follows a tenant's log from `position`: yields every event in order, waiting for new ones when caught up.
+    /// Woken by local appends and by other instances' NOTIFY; polls every `pollInterval` as the fallback.
+    public func subscribe(tenant: TenantID, after position: Int64, pollInterval: Duration = .seconds(1), batchSize: Int = 500)
+        -> EventSubscription
+    {
+        EventSubscription(store: self, tenant: tenant, position: position, pollInterval: pollInterval, batchSize: batchSize)
+    }
+
+    func binds(_ values: any PostgresDynamicTypeEncodable...) throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        for value in values { try bindings.append(value) }
+        return bindings
+    }
+}
+
+struct StoreInvariantViolated: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension PostgresBindings {
+    mutating func append(_ value: any PostgresDynamicTypeEncodable) throws {
+        try self.append(value, context: .default)
+    }
+}
+
+/// An `AsyncSequence` over a tenant's log, from a position on, that never ends until cancelled. Reading by
+/// position is exact because positions are gap-free and handed out in commit order.
+public struct EventSubscription: AsyncSequence, Sendable {
+    public typealias Element = RecordedEvent
+    let store: EventStore
+    let tenant: TenantID
+    let position: Int64
+    let pollInterval: Duration
+    let batchSize: Int
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let store: EventStore
+        let tenant: TenantID
+        var position: Int64
+        let pollInterval: Duration
+        let batchSize: Int
+        var buffer: ArraySlice<RecordedEvent> = []
+
+        public mutating func next() async throws -> RecordedEvent? {
+            while true {
+                if let event = buffer.popFirst() {
+                    position = event.position
+                    return event
+                }
+                if Task.isCancelled { return nil }
+                let generation = store.signal.generation
+                buffer = try await store.readLog(tenant: tenant, after: position, limit: batchSize)[...]
+                if buffer.isEmpty {
+                    await store.signal.wait(after: generation, timeout: pollInterval)
+                }
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(store: store, tenant: tenant, position: position, pollInterval: pollInterval, batchSize: batchSize)
+    }
+}

@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+import Logging
+import MDRDomain
+import PostgresNIO
+
+/// API bearer tokens: `mdr_` + 43 characters of random base64url. Only the SHA-256 of a token is stored; the token
+/// itself is shown once, when it is created.
+public struct TokenStore: Sendable {
+    public struct TokenInfo: Sendable, Equatable {
+        public var id: UUID
+        public var name: String
+        public var role: Role
+        public var tenant: TenantID?
+        public var createdAt: Date
+        public var expiresAt: Date?
+        public var revokedAt: Date?
+        public var lastUsedAt: Date?
+    }
+
+    public struct TokenError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    static func hash(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
+    }
+
+    /// Creates a token; returns its info and the secret, which is not stored and cannot be shown again.
+    public func create(name: String, role: Role, tenant: TenantID?, expiresAt: Date? = nil) async throws -> (TokenInfo, String) {
+        guard role.isTenantScoped == (tenant != nil) else {
+            throw TokenError(
+                description: role.isTenantScoped
+                    ? "a \(role.rawValue) token must be bound to one tenant (--tenant)"
+                    : "a \(role.rawValue) token works across tenants: give no tenant")
+        }
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.count <= 200 else { throw TokenError(description: "a token needs a name of 1–200 characters") }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        let secret = "mdr_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let id = UUID()
+        let rows = try await database.client.query(
+            """
+            INSERT INTO api_tokens (token_id, token_hash, name, role, tenant_id, expires_at)
+            VALUES (\(id), \(Self.hash(secret)), \(trimmed), \(role.rawValue), \(tenant?.rawValue), \(expiresAt))
+            RETURNING created_at
+            """, logger: database.logger)
+        var created = Date()
+        for try await at in rows.decode(Date.self) { created = at }
+        return (TokenInfo(id: id, name: trimmed, role: role, tenant: tenant, createdAt: created, expiresAt: expiresAt), secret)
+    }
+
+    /// The principal a bearer token stands for, or nil when it is unknown, revoked or expired.
+    /// Records the use (`last_used_at`, at most once a minute per token to keep reads cheap).
+    public func authenticate(_ token: String, now: Date = Date()) async throws -> Principal? {
+        guard token.hasPrefix("mdr_"), token.utf8.count < 200 else { return nil }
+        let rows = try await database.client.query(
+            """
+            UPDATE api_tokens SET last_used_at = CASE
+                WHEN last_used_at IS NULL OR last_used_at < \(now) - interval '1 minute' THEN \(now) ELSE last_used_at END
+            WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(now))
+            RETURNING token_id, name, role, tenant_id
+            """, logger: database.logger)
+        for try await (id, name, role, tenant) in rows.decode((UUID, String, String, String?).self) {
+            guard let role = Role(rawValue: role) else { return nil }
+            return Principal(id: "token:\(id.uuidString.lowercased())", name: name, role: role, tenant: tenant.flatMap(TenantID.init(rawValue:)))
+        }
+        return nil
+    }
+
+    public func list() async throws -> [TokenInfo] {
+        let rows = try await database.client.query(
+            "SELECT token_id, name, role, tenant_id, created_at, expires_at, revoked_at, last_used_at FROM api_tokens ORDER BY created_at",
+            logger: database.logger)
+        var tokens: [TokenInfo] = []
+        for try await (id, name, role, tenant, created, expires, revoked, used) in rows.decode(
+            (UUID, String, String, String?, Date, Date?, Date?, Date?).self)
+        {
+            tokens.append(
+                TokenInfo(
+                    id: id, name: name, role: Role(rawValue: role) ?? .customer, tenant: tenant.flatMap(TenantID.init(rawValue:)),
+                    createdAt: created, expiresAt: expires, revokedAt: revoked, lastUsedAt: used))
+        }
+        return tokens
+    }
+
+    /// Revokes a token; returns false when no such active token exists.
+    public func revoke(id: UUID) async throws -> Bool {
+        let rows = try await database.client.query(
+            "UPDATE api_tokens SET revoked_at = now() WHERE token_id = \(id) AND revoked_at IS NULL RETURNING token_id",
+            logger: database.logger)
+        for try await _ in rows.decode(UUID.self) { return true }
+        return false
+    }
+}

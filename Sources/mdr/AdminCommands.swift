@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import MDRApplication
+import MDRDomain
+import MDRStore
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the database migrations of schema/ that are missing.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let applied = try await database.withDatabase { try await Migrator(database: $0).migrate() }
+        print(applied.isEmpty ? "the schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage API bearer tokens.", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a token and print it once (it is stored hashed and cannot be shown again).")
+
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "What the token is for, e.g. 'soc-platform' or 'acme firewall connector'.") var name: String
+        @Option(help: "soc, dynamic, customer or connector.") var role: String
+        @Option(help: "The tenant a customer or connector token is bound to.") var tenant: String?
+        @Option(name: .customLong("expires-in-days"), help: "Expire the token after this many days (default: never).") var expiresInDays: Int?
+
+        func run() async throws {
+            guard let role = Role(rawValue: role) else {
+                throw ValidationError("unknown role '\(role)': use soc, dynamic, customer or connector")
+            }
+            let tenantID: TenantID?
+            do {
+                tenantID = try tenant.map { raw throws(DomainError) in try TenantID.parse(raw) }
+            } catch {
+                throw ValidationError(error.message)
+            }
+            if let days = expiresInDays, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
+            let expires = expiresInDays.map { Date().addingTimeInterval(TimeInterval($0) * 86400) }
+            let (info, secret) = try await database.withDatabase { db in
+                do {
+                    return try await TokenStore(database: db).create(name: name, role: role, tenant: tenantID, expiresAt: expires)
+                } catch let error as TokenStore.TokenError {
+                    throw ValidationError(error.description)
+                }
+            }
+            print(secret)
+            FileHandle.standardError.write(
+                Data("token \(info.id.uuidString.lowercased()) '\(info.name)' role \(info.role.rawValue)\(info.tenant.map { " tenant \($0)" } ?? ""): shown once, store it now\n".utf8))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let tokens = try await database.withDatabase { try await TokenStore(database: $0).list() }
+            for t in tokens {
+                let state = t.revokedAt != nil ? "revoked" : (t.expiresAt.map { $0 < Date() } ?? false) ? "expired" : "active"
+                print(
+                    "\(t.id.uuidString.lowercased())  \(t.role.rawValue)\t\(t.tenant?.rawValue ?? "-")\t\(state)\tlast used \(t.lastUsedAt.map(Timestamp.format) ?? "never")\t\(t.name)"
+                )
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The token's id (from `mdr token list`).") var id: String
+
+        func run() async throws {
+            guard let uuid = UUID(uuidString: id) else { throw ValidationError("'\(id)' is not a token id") }
+            guard try await database.withDatabase({ try await TokenStore(database: $0).revoke(id: uuid) }) else {
+                throw CLIError("no active token \(id)")
+            }
+            print("revoked \(id.lowercased())")
+        }
+    }
+}
+
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant", abstract: "Onboard and look up tenants.", subcommands: [Onboard.self, Show.self])
+
+    struct Onboard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Onboard a customer for MDR (as Dynamic). Prints the tenant as JSON.",
+            discussion: "Compliant includes MDR (SLA A); Veilig adds it (SLA B) at --price-cents per workstation per month; Modern is refused.")
+
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The tenant id: 2–63 characters of a-z, 0-9 and '-'.") var id: String
+        @Option(help: "The organisation's name.") var name: String
+        @Option(help: "compliant, veilig or modern.") var package: String
+        @Option(name: .customLong("contract-start"), help: "YYYY-MM-DD.") var contractStart: String
+        @Option(name: .customLong("price-cents"), help: "Veilig: price per workstation per month in euro cents.") var priceCents: Int?
+        @Option(name: .customLong("primary-name")) var primaryName: String?
+        @Option(name: .customLong("primary-email")) var primaryEmail: String?
+        @Option(name: .customLong("primary-phone")) var primaryPhone: String?
+        @Option(name: .customLong("after-hours-channel"), help: "email, phone or webhook.") var afterHoursChannel: String?
+        @Option(name: .customLong("after-hours-address")) var afterHoursAddress: String?
+        @Option(name: .customLong("after-hours-note")) var afterHoursNote: String?
+        @Option(name: .customLong("consent-by"), help: "Who at the customer consented to direct intervention.") var consentBy: String?
+        @Option(name: .customLong("consent-on"), help: "When (YYYY-MM-DD).") var consentOn: String?
+        @Flag(help: "The customer falls under NIS2.") var nis2 = false
+        @Option(name: .customLong("idempotency-key"), help: "A command id: repeating the command with it returns the first outcome.") var idempotencyKey: String?
+
+        func run() async throws {
+            let tenantID: TenantID
+            do { tenantID = try TenantID.parse(id) } catch { throw ValidationError(error.message) }
+            guard let pkg = ServicePackage(rawValue: package) else { throw ValidationError("unknown package '\(package)': use compliant, veilig or modern") }
+            guard let start = CalendarDate(contractStart) else { throw ValidationError("--contract-start must be YYYY-MM-DD") }
+            var primary: Contact? = nil
+            if primaryName != nil || primaryEmail != nil {
+                primary = Contact(name: primaryName ?? "", email: primaryEmail ?? "", phone: primaryPhone)
+            }
+            var route: ContactRoute? = nil
+            if let channel = afterHoursChannel {
+                guard let c = ContactRoute.Channel(rawValue: channel) else { throw ValidationError("unknown channel '\(channel)': use email, phone or webhook") }
+                route = ContactRoute(channel: c, address: afterHoursAddress ?? "", note: afterHoursNote)
+            }
+            var consent: InterventionConsent? = nil
+            if let by = consentBy {
+                guard let on = CalendarDate(consentOn ?? "") else { throw ValidationError("--consent-on must be YYYY-MM-DD") }
+                consent = InterventionConsent(grantedBy: by, grantedOn: on)
+            }
+            let command = OnboardTenant(
+                tenantID: tenantID, name: name, package: pkg, contractStart: start, pricePerWorkstationCents: priceCents,
+                primaryContact: primary, afterHoursRoute: route, consent: consent, nis2InScope: nis2, at: Date())
+            let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+            try await reportingRefusals {
+                let outcome = try await database.withDatabase { db in
+                    try await CommandService(store: EventStore(database: db)).onboardTenant(
+                        command, context: CommandContext(principal: .system("cli:\(user)"), commandID: idempotencyKey))
+                }
+                try printJSON(outcome.result)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a tenant as JSON.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The tenant id.") var id: String
+
+        func run() async throws {
+            let tenantID: TenantID
+            do { tenantID = try TenantID.parse(id) } catch { throw ValidationError(error.message) }
+            guard let tenant = try await database.withDatabase({ try await QueryService(store: EventStore(database: $0)).tenant(tenantID) }) else {
+                throw CLIError("tenant_not_found: tenant '\(id)' not found")
+            }
+            try printJSON(tenant)
+        }
+    }
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Audit evidence.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute each tenant's hash chain and report the first bad position.",
+            discussion: "Exits 0 when every chain is intact, 1 when any is broken (edited, deleted, inserted or reordered events).")
+
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Verify only this tenant.") var tenant: String?
+
+        func run() async throws {
+            let only: TenantID?
+            do { only = try tenant.map { raw throws(DomainError) in try TenantID.parse(raw) } } catch { throw ValidationError(error.message) }
+            let reports = try await database.withDatabase { db in
+                let verifier = ChainVerifier(database: db)
+                var reports: [ChainVerifier.Report] = []
+                let tenants: [TenantID]
+                if let only { tenants = [only] } else { tenants = try await verifier.tenants() }
+                for t in tenants {
+                    reports.append(try await verifier.verify(tenant: t))
+                }
+                return reports
+            }
+            for report in reports { print(report) }
+            if reports.isEmpty { print("no tenant has events\(only.map { " (\($0))" } ?? "")") }
+            if reports.contains(where: { !$0.isIntact }) { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MDRDomain
+import MDRStore
+
+/// Where the database is: `--database-url`, else `MDR_DATABASE_URL`.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL, e.g. postgres://user:pw@127.0.0.1:5432/mdr (env: MDR_DATABASE_URL).")
+    var url: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env: MDR_LOG_LEVEL; default: info for serve, warning otherwise).")
+    var logLevel: String?
+
+    func configuration() throws -> DatabaseConfiguration {
+        guard let url = url ?? ProcessInfo.processInfo.environment["MDR_DATABASE_URL"], !url.isEmpty else {
+            throw ValidationError("no database: pass --database-url or set MDR_DATABASE_URL (./ops/run sets it for you)")
+        }
+        do {
+            return try DatabaseConfiguration(url: url)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func logger(default level: Logger.Level) throws -> Logger {
+        var logger = Logger(label: "mdr")
+        let raw = logLevel ?? ProcessInfo.processInfo.environment["MDR_LOG_LEVEL"]
+        if let raw {
+            guard let parsed = Logger.Level(rawValue: raw.lowercased()) else { throw ValidationError("unknown log level '\(raw)'") }
+            logger.logLevel = parsed
+        } else {
+            logger.logLevel = level
+        }
+        return logger
+    }
+
+    /// Runs `body` with a connected pool, for one-shot commands.
+    func withDatabase<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
+        let database = Database(try configuration(), logger: try logger(default: .warning))
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.run() }
+            defer { group.cancelAll() }
+            guard await database.ping(timeout: .seconds(10)) else {
+                throw CLIError("cannot reach the database at \(try configuration().host):\(try configuration().port)")
+            }
+            return try await body(database)
+        }
+    }
+}
+
+/// A failure the CLI reports as one line on standard error, with a non-zero exit.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension DomainError {
+    /// For the CLI: `error: consent_missing: …` and exit status 1.
+    var cliMessage: String { "\(code.rawValue): \(message)" }
+}
+
+/// Runs a command body and turns domain refusals into a clear message and exit status 1.
+func reportingRefusals(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as DomainError {
+        FileHandle.standardError.write(Data("error: \(error.cliMessage)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONCoding.encoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# Helpers shared by the ops/ scripts: step lines, Debian packages, and running a child that receives our signals.
+
+# ops_step TEXT…: one line per step, on stderr so that a command's own output stays clean.
+ops_step() {
+    printf '==> %s\n' "$*" >&2
+}
+
+ops_die() {
+    printf '%s: %s\n' "${0##*/}" "$*" >&2
+    exit 1
+}
+
+# ops_apt_install PACKAGE…: installs Debian/Ubuntu packages when we are root; fails with a clear message otherwise.
+ops_apt_install() {
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        printf 'missing: %s (install it, e.g. apt-get install -y %s)\n' "$*" "$*" >&2
+        return 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+# ops_ensure_python_yaml: python3 with PyYAML (ops/check-compose.py, pg_free_port). Installs them when missing and root.
+ops_ensure_python_yaml() {
+    if command -v python3 >/dev/null 2>&1 && python3 -c 'import yaml' 2>/dev/null; then return 0; fi
+    ops_step "installing python3 and PyYAML (Debian's python3-yaml)"
+    ops_apt_install python3 python3-yaml
+}
+
+# ops_run_forwarding COMMAND [ARG…]: runs COMMAND in a process group of its own and waits for it. SIGINT and
+# SIGTERM sent to this script are passed on to that whole group (a second one sends SIGKILL), so a service
+# shuts down gracefully and test runners with their child processes stop, before our EXIT trap cleans up.
+# Returns COMMAND's exit status; OPS_CHILD_SIGNAL names the signal we passed on, if any.
+# (Without job control, bash would start the child with SIGINT ignored; `set -m` gives it its own group instead.)
+OPS_CHILD_PID=
+OPS_CHILD_SIGNAL=
+ops_run_forwarding() {
+    local status=0 saved_int saved_term
+    saved_int=$(trap -p INT)
+    saved_term=$(trap -p TERM)
+    OPS_CHILD_SIGNAL=
+    set -m
+    "$@" </dev/null &
+    OPS_CHILD_PID=$!
+    set +m
+    trap '_ops_forward INT' INT
+    trap '_ops_forward TERM' TERM
+    wait "$OPS_CHILD_PID" || status=$?
+    # `wait` returns early when a trapped signal arrives; wait again until the child has really ended.
+    while kill -0 "$OPS_CHILD_PID" 2>/dev/null; do
+        status=0
+        wait "$OPS_CHILD_PID" || status=$?
+    done
+    trap - INT TERM
+    [ -n "$saved_int" ] && eval "$saved_int"
+    [ -n "$saved_term" ] && eval "$saved_term"
+    OPS_CHILD_PID=
+    return "$status"
+}
+
+_ops_forward() {
+    local signal=$1
+    [ -n "$OPS_CHILD_SIGNAL" ] && signal=KILL
+    OPS_CHILD_SIGNAL=$1
+    printf '==> %s: passing SIG%s on to process %s\n' "${0##*/}" "$signal" "$OPS_CHILD_PID" >&2
+    kill -s "$signal" -- "-$OPS_CHILD_PID" 2>/dev/null || kill -s "$signal" "$OPS_CHILD_PID" 2>/dev/null || true
+}
