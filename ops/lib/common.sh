@@ -7,7 +7,7 @@ ops_step() {
 }
 
 ops_die() {
-    printf '%s: %s\n' "${0##*/}" "$*" >&2
+    printf 'ops/%s: %s\n' "${0##*/}" "$*" >&2
     exit 1
 }
 
@@ -46,12 +46,12 @@ ops_run_forwarding() {
     set +m
     trap '_ops_forward INT' INT
     trap '_ops_forward TERM' TERM
-    wait "$OPS_CHILD_PID" || status=$?
-    # `wait` returns early when a trapped signal arrives; wait again until the child has really ended.
+    # `wait` returns early when a trapped signal arrives: wait until the child has really ended, then ask once more
+    # for its own exit status (bash keeps it after reaping the child).
     while kill -0 "$OPS_CHILD_PID" 2>/dev/null; do
-        status=0
-        wait "$OPS_CHILD_PID" || status=$?
+        wait "$OPS_CHILD_PID" || true
     done
+    wait "$OPS_CHILD_PID" || status=$?
     trap - INT TERM
     [ -n "$saved_int" ] && eval "$saved_int"
     [ -n "$saved_term" ] && eval "$saved_term"
@@ -63,6 +63,6 @@ _ops_forward() {
     local signal=$1
     [ -n "$OPS_CHILD_SIGNAL" ] && signal=KILL
     OPS_CHILD_SIGNAL=$1
-    printf '==> %s: passing SIG%s on to process %s\n' "${0##*/}" "$signal" "$OPS_CHILD_PID" >&2
+    printf '==> ops/%s: passing SIG%s on to process %s\n' "${0##*/}" "$signal" "$OPS_CHILD_PID" >&2
     kill -s "$signal" -- "-$OPS_CHILD_PID" 2>/dev/null || kill -s "$signal" "$OPS_CHILD_PID" 2>/dev/null || true
 }

@@ -26,7 +26,8 @@ pg_ensure_installed() {
     pg_bindir >/dev/null
 }
 
-# Runs a PostgreSQL binary as the owner of the cluster.
+# Runs a PostgreSQL binary as the owner of the cluster. Callers that redirect its output wrap it in ( ): a
+# redirection on a function call also captures the messages of a trap that runs meanwhile (e.g. cleanup on Ctrl-C).
 pg_as_owner() {
     if [ "$(id -u)" -eq 0 ]; then
         runuser -u postgres -- "$@"
@@ -67,7 +68,7 @@ pg_start() {
     fi
     chmod 700 "$data"
     if [ ! -f "$data/PG_VERSION" ]; then
-        pg_as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$data.initdb.log" 2>&1 ||
+        (pg_as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8) >"$data.initdb.log" 2>&1 ||
             { cat "$data.initdb.log" >&2; return 1; }
     fi
     # A Unix socket path is limited to 107 bytes; in a deep folder we go without one (we connect over TCP anyway).
@@ -77,8 +78,11 @@ pg_start() {
     opts="$opts -c idle_in_transaction_session_timeout=60s"
     local extra
     for extra in "$@"; do opts="$opts -c $extra"; done
-    if ! pg_as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -o "$opts" -w -t 60 start >/dev/null; then
-        tail -20 "$data/server.log" >&2
+    local logged
+    logged=0
+    [ -f "$data/server.log" ] && logged=$(wc -l <"$data/server.log")
+    if ! (pg_as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -o "$opts" -w -t 60 start) >/dev/null; then
+        tail -n "+$((logged + 1))" "$data/server.log" | tail -20 >&2 # what this start logged
         if grep -q 'Address already in use' "$data/server.log" 2>/dev/null; then
             echo "port $port on 127.0.0.1 is taken by another program: choose another one (MDR_PG_PORT for ops/run)" >&2
         fi
@@ -91,7 +95,7 @@ pg_running() {
     local data=$1 bin
     bin=$(pg_bindir) || return 1
     [ -f "$data/postmaster.pid" ] || return 1
-    pg_as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1 || return 1
+    (pg_as_owner "$bin/pg_ctl" -D "$data" status) >/dev/null 2>&1 || return 1
     sed -n 4p "$data/postmaster.pid"
 }
 
@@ -100,8 +104,8 @@ pg_stop() {
     local data=$1 bin
     bin=$(pg_bindir) || return 0
     [ -f "$data/postmaster.pid" ] || return 0
-    pg_as_owner "$bin/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
-        pg_as_owner "$bin/pg_ctl" -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1
+    (pg_as_owner "$bin/pg_ctl" -D "$data" -m fast -w -t 30 stop) >/dev/null 2>&1 ||
+        (pg_as_owner "$bin/pg_ctl" -D "$data" -m immediate -w -t 30 stop) >/dev/null 2>&1
     return 0
 }
 
