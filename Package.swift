@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
@@ -68,6 +69,7 @@ let package = Package(
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("openapi.yaml")],
@@ -97,9 +99,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Benchmarks (ops/bench): measured against plain PostgreSQL on the same machine in the same run.
+        .executableTarget(
+            name: "mdr-bench",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/MDRBench",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "MDRDomainTests", dependencies: ["MDRDomain", "MDRDetection"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MDRStoreTests",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MDRApplicationTests",
             dependencies: [
                 "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),

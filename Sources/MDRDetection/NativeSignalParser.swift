@@ -100,8 +100,11 @@ public enum NativeSignalParser {
         }
     }
 
+    /// The field's path within its signal: the batch's own keys (`signals`, the element's index) are left out, so
+    /// that the wrapped and the bare form give the same reason.
     static func path(_ keys: [any CodingKey]) -> String {
-        let names = keys.compactMap { $0.intValue == nil ? $0.stringValue : nil }
+        let inSignal = keys.firstIndex(where: { $0.intValue != nil }).map { keys[(keys.index(after: $0))...] } ?? keys[...]
+        let names = inSignal.compactMap { $0.intValue == nil ? $0.stringValue : nil }
         return names.isEmpty ? "signal" : names.joined(separator: ".")
     }
 
@@ -201,23 +204,28 @@ enum IPAddress {
         }
     }
 
+    /// RFC 4291 text forms: eight groups of 1–4 hex digits, at most one `::` standing for one or more zero groups,
+    /// and an optional trailing dotted quad counting as two groups. Zone ids (`%eth0`) are not addresses.
     static func isIPv6(_ s: String) -> Bool {
-        guard s.count >= 2, s.count <= 45, s.contains(":") else { return false }
-        var body = Substring(s)
-        var groupsNeeded = 8
-        if let lastColon = body.lastIndex(of: ":"), body[body.index(after: lastColon)...].contains(".") {
-            guard isIPv4(String(body[body.index(after: lastColon)...])) else { return false }
-            body = body[..<lastColon]
-            if body.hasSuffix(":") && !body.hasSuffix("::") { return false }
-            groupsNeeded = 6
-            if body.hasSuffix("::") || body.isEmpty { body = body.isEmpty ? body : body }
+        guard s.utf8.count >= 2, s.utf8.count <= 45 else { return false }
+        let halves = s.components(separatedBy: "::")
+        guard halves.count <= 2 else { return false }
+        var groups = 0
+        for (h, half) in halves.enumerated() where !half.isEmpty {
+            let pieces = half.split(separator: ":", omittingEmptySubsequences: false)
+            for (p, piece) in pieces.enumerated() {
+                if h == halves.count - 1, p == pieces.count - 1, piece.contains(".") {
+                    guard isIPv4(String(piece)) else { return false }
+                    groups += 2
+                } else {
+                    guard (1...4).contains(piece.utf8.count),
+                        piece.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+                    else { return false }
+                    groups += 1
+                }
+            }
         }
-        let doubles = body.components(separatedBy: "::").count - 1
-        guard doubles <= 1 else { return false }
-        let groups = body.split(separator: ":", omittingEmptySubsequences: true)
-        guard groups.allSatisfy({ $0.count <= 4 && $0.allSatisfy(\.isHexDigit) }) else { return false }
-        if doubles == 1 { return groups.count < groupsNeeded }
-        return groups.count == groupsNeeded && !body.hasPrefix(":") && !body.hasSuffix(":")
+        return halves.count == 2 ? groups <= 7 : groups == 8
     }
 }
 

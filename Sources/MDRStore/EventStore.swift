@@ -53,8 +53,15 @@ public struct EventStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> AppendResult {
         let expected = expectations.sorted { $0.key.rawValue < $1.key.rawValue }
+        // The events of one command share their metadata: encode each distinct value once.
         let encoder = JSONCoding.encoder()
-        let metadata = try events.map { String(decoding: try encoder.encode($0.metadata), as: UTF8.self) }
+        var encoded: [EventMetadata: String] = [:]
+        let metadata = try events.map { event in
+            if let text = encoded[event.metadata] { return text }
+            let text = String(decoding: try encoder.encode(event.metadata), as: UTF8.self)
+            encoded[event.metadata] = text
+            return text
+        }
         let query: PostgresQuery = try """
             SELECT first_position, last_position, recorded_at FROM mdr_append(
                 \(tenant.rawValue), \(expected.map(\.key.rawValue)), \(expected.map(\.value.rawValue)),

@@ -1,4 +1,4 @@
 import ArgumentParser
 
-/// The subcommands of `mdr`. `serve` joins when the HTTP server is assembled.
-let allSubcommands: [any ParsableCommand.Type] = [Migrate.self, Token.self, TenantCommand.self, Audit.self]
+/// The subcommands of `mdr`.
+let allSubcommands: [any ParsableCommand.Type] = [Serve.self, Migrate.self, Token.self, TenantCommand.self, Audit.self]

@@ -12,7 +12,7 @@ public struct DeviceIncidentProcessor: TenantLogProcessor {
     ]
     public var initialState: DeviceIncidentRule.State { .init() }
 
-    static let principal = Principal.system("incident-rule")
+    public let actor = Principal.system("incident-rule")
 
     public init() {}
 
@@ -24,7 +24,7 @@ public struct DeviceIncidentProcessor: TenantLogProcessor {
         guard case .signalIngested(let signal) = try event.decoded() else { return [] }
         let incident = IncidentID(rawValue: derivedUUID(name, "incident", event.eventID.uuidString))
         let metadata = EventMetadata(
-            principal: Self.principal, commandID: nil, correlationID: event.metadata.correlationID, causationID: event.eventID.uuidString)
+            principal: actor, commandID: nil, correlationID: event.metadata.correlationID, causationID: event.eventID.uuidString.lowercased())
         return DeviceIncidentRule.decide(signal, state, newIncidentID: incident).enumerated().map { index, decided in
             EventToAppend(decided, eventID: derivedUUID(name, event.eventID.uuidString, String(index)), metadata: metadata)
         }

@@ -104,35 +104,30 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
                 head = position
             }
 
-            // The cached state may be behind the checkpoint (another instance moved it) or ahead (a failed round).
-            var folded = cached.position <= head ? cached : Cached(position: 0, state: self.processor.initialState)
-            var working = folded.state
+            // The state is a fold of the log in position order in which the processor's own reactions count at the
+            // position of their cause, not where they landed: a reaction commits after events that arrived meanwhile,
+            // and those must still be decided on a state that includes it. Reactions to events up to the checkpoint
+            // are therefore derived again (not appended), and the processor's own events are skipped when read.
+            var folded = cached.position <= checkpoint ? cached : Cached(position: 0, state: self.processor.initialState)
             var reactions: [EventToAppend] = []
-            var reachedCheckpoint = checkpoint
-            var from = min(folded.position, checkpoint)
+            var from = folded.position
             while from < head {
                 let page = try await self.store.readLog(
                     tenant: tenant, after: from, limit: self.pageSize, types: self.processor.eventTypes, on: connection)
                 let pageEnd = page.count < self.pageSize ? head : page.last!.position
-                for event in page where event.position <= pageEnd {
-                    if event.position > checkpoint {
-                        let reaction = try self.processor.react(to: event, in: working)
-                        reactions += reaction
-                        // Later events of this round must see this round's reactions.
-                        for appended in reaction {
-                            working = try self.processor.evolve(working, self.pending(appended, tenant: tenant))
-                        }
+                for event in page where event.position <= pageEnd && event.metadata.actor != self.processor.actor.id {
+                    let reaction = try self.processor.react(to: event, in: folded.state)
+                    folded.state = try self.processor.evolve(folded.state, event)
+                    for appended in reaction {
+                        folded.state = try self.processor.evolve(folded.state, self.pending(appended, tenant: tenant))
                     }
-                    if event.position > folded.position {
-                        folded.state = try self.processor.evolve(folded.state, event)
-                        working = try self.processor.evolve(working, event)
-                    }
+                    if event.position > checkpoint { reactions += reaction }
                 }
-                folded.position = max(folded.position, pageEnd)
-                reachedCheckpoint = max(reachedCheckpoint, pageEnd)
+                folded.position = pageEnd
                 from = pageEnd
                 if reactions.count >= self.pageSize { break }
             }
+            let reachedCheckpoint = max(checkpoint, folded.position)
             var appended: Int64? = nil
             if !reactions.isEmpty {
                 let result = try await self.store.append(tenant: tenant, events: reactions, expectations: [:], command: nil, on: connection)
@@ -146,6 +141,7 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
             return (Int(reachedCheckpoint - checkpoint), folded, appended)
         }
         guard let outcome else { return 0 }
+        // Only a committed round moves the cache.
         cache.withLock { $0[tenant] = outcome.cache }
         if let last = outcome.appended { store.signal.appended(tenant: tenant, position: last) }
         return outcome.moved

@@ -3,7 +3,8 @@ import MDRDomain
 import MDRStore
 
 /// A process manager over each tenant's log: it folds the log into a state of its own and reacts to events past
-/// its checkpoint with new events. The runner (`ProcessorRunner`) appends the reactions and moves the checkpoint in
+/// its checkpoint with new events. Its state must follow from the log alone: `react` and `evolve` are pure, so the
+/// runner can derive past reactions again instead of reading them (see `ProcessorRunner`). The runner (`ProcessorRunner`) appends the reactions and moves the checkpoint in
 /// one transaction, so each event is reacted to once; reactions carry ids derived from their cause, so even a
 /// replay cannot append them twice.
 public protocol TenantLogProcessor: Sendable {
@@ -11,6 +12,8 @@ public protocol TenantLogProcessor: Sendable {
 
     /// The checkpoint's name; never change it for a running system (it would react to the whole log again).
     var name: String { get }
+    /// Who the processor's reactions are appended as. The runner recognises its own events by this actor.
+    var actor: Principal { get }
     /// The event types the processor folds or reacts to; others are skipped when reading.
     var eventTypes: [String] { get }
     var initialState: State { get }

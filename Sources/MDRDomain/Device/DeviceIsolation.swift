@@ -63,6 +63,13 @@ public struct DeviceIsolated: DomainEventPayload {
     public var incidentID: IncidentID
     public var isolatedAt: Date
     public var edrActionID: String?
+
+    public init(deviceID: DeviceID, incidentID: IncidentID, isolatedAt: Date, edrActionID: String?) {
+        self.deviceID = deviceID
+        self.incidentID = incidentID
+        self.isolatedAt = isolatedAt
+        self.edrActionID = edrActionID
+    }
 }
 
 /// The EDR reported that isolation failed.
@@ -73,6 +80,14 @@ public struct DeviceIsolationFailed: DomainEventPayload {
     public var reason: String
     public var failedAt: Date
     public var edrActionID: String?
+
+    public init(deviceID: DeviceID, incidentID: IncidentID, reason: String, failedAt: Date, edrActionID: String?) {
+        self.deviceID = deviceID
+        self.incidentID = incidentID
+        self.reason = reason
+        self.failedAt = failedAt
+        self.edrActionID = edrActionID
+    }
 }
 
 public struct DeviceReleaseRequested: DomainEventPayload {
@@ -89,6 +104,12 @@ public struct DeviceReleased: DomainEventPayload {
     public var deviceID: DeviceID
     public var releasedAt: Date
     public var edrActionID: String?
+
+    public init(deviceID: DeviceID, releasedAt: Date, edrActionID: String?) {
+        self.deviceID = deviceID
+        self.releasedAt = releasedAt
+        self.edrActionID = edrActionID
+    }
 }
 
 // MARK: Decider

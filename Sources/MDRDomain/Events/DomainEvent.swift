@@ -55,7 +55,7 @@ public enum DomainEvent: Sendable, Equatable {
         switch self {
         case .tenantOnboarded: .tenant
         case .signalIngested(let e): e.signal.stream
-        case .signalUpdated: preconditionFailure("SignalUpdated is appended to the stream of the signal it updates")
+        case .signalUpdated(let e): .signal(e.source, e.sourceAlertID)
         case .incidentOpened(let e): .incident(e.incidentID)
         case .signalAttached(let e): .incident(e.incidentID)
         case .incidentConfirmed(let e): .incident(e.incidentID)

@@ -18,7 +18,9 @@ public struct CalendarDate: Hashable, Sendable, Comparable, Codable, CustomStrin
     /// Parses `YYYY-MM-DD`.
     public init?(_ string: String) {
         let parts = string.split(separator: "-", omittingEmptySubsequences: false)
+        // Digits only: `Int("+1")` would otherwise accept `2026-+1-05`.
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            parts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
             let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
         else { return nil }
         self.init(year: y, month: m, day: d)

@@ -29,21 +29,110 @@ public enum JSONCoding {
 }
 
 /// ISO-8601 formatting and parsing of instants.
+///
+/// Hand-written on purpose: Foundation's ISO-8601 styles truncate the binary fraction (`.999` is written back as
+/// `.998`) and accept impossible dates (`2026-02-30` becomes 2 March) and trailing text.
 public enum Timestamp {
+    /// `2026-11-29T10:15:30.123Z`: UTC, rounded to the millisecond.
     public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
+        let millis = Int64((date.timeIntervalSinceReferenceDate * 1000).rounded()) + referenceDateSeconds * 1000
+        let (seconds, milli) = floorDivide(millis, 1000)
+        let (days, secondOfDay) = floorDivide(seconds, 86_400)
+        let (year, month, day) = civil(fromDays: days)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2))"
+            + ":\(pad(secondOfDay % 60, 2)).\(pad(milli, 3))Z"
     }
 
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM|±HH)`. Fractions of any length are accepted (digits
+    /// beyond nanoseconds are ignored); impossible dates and times, and anything after the zone, are refused.
     public static func parse(_ raw: String) -> Date? {
-        if let d = try? Date(raw, strategy: .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted)) {
-            return d
+        let b = Array(raw.utf8)
+        var i = 0
+        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+        func number(_ width: Int) -> Int64? {
+            guard i + width <= b.count else { return nil }
+            var value: Int64 = 0
+            for c in b[i..<(i + width)] {
+                guard isDigit(c) else { return nil }
+                value = value * 10 + Int64(c - 0x30)
+            }
+            i += width
+            return value
         }
-        if let d = try? Date(raw, strategy: .iso8601) { return d }
-        // Offsets such as +01:00 and fractions of other lengths.
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: raw) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: raw)
+        func skip(_ c: Character) -> Bool {
+            guard i < b.count, b[i] == c.asciiValue else { return false }
+            i += 1
+            return true
+        }
+        guard let year = number(4), skip("-"), let month = number(2), skip("-"), let day = number(2), skip("T"),
+            let hour = number(2), skip(":"), let minute = number(2), skip(":"), let second = number(2),
+            (1...12).contains(month), (1...Int64(CalendarDate.daysIn(month: Int(month), year: Int(year)))).contains(day),
+            hour < 24, minute < 60, second < 60
+        else { return nil }
+        var fraction = 0.0
+        if skip(".") {
+            let start = i
+            var value: Int64 = 0, scale: Int64 = 1
+            while i < b.count, isDigit(b[i]) {
+                if i - start < 9 {
+                    value = value * 10 + Int64(b[i] - 0x30)
+                    scale *= 10
+                }
+                i += 1
+            }
+            guard i > start else { return nil }
+            fraction = Double(value) / Double(scale)
+        }
+        var offset: Int64 = 0
+        if !skip("Z") {
+            let sign: Int64
+            if skip("+") { sign = 1 } else if skip("-") { sign = -1 } else { return nil }
+            guard let offsetHours = number(2), offsetHours < 24 else { return nil }
+            var offsetMinutes: Int64 = 0
+            if i < b.count {
+                _ = skip(":")
+                guard let m = number(2), m < 60 else { return nil }
+                offsetMinutes = m
+            }
+            offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
+        }
+        guard i == b.count else { return nil }
+        let seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        return Date(timeIntervalSinceReferenceDate: Double(seconds - referenceDateSeconds) + fraction)
+    }
+
+    /// 2001-01-01T00:00:00Z in seconds since 1970.
+    private static let referenceDateSeconds: Int64 = 978_307_200
+
+    private static func floorDivide(_ a: Int64, _ b: Int64) -> (quotient: Int64, remainder: Int64) {
+        let q = a / b, r = a % b
+        return r < 0 ? (q - 1, r + b) : (q, r)
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+    private static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The inverse of `days(year:month:day:)` (H. Hinnant's `civil_from_days`).
+    private static func civil(fromDays z: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = z + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

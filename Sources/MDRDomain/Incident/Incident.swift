@@ -6,7 +6,8 @@ public enum Priority: String, Sendable, Codable, CaseIterable, Comparable {
 
     /// Only confirmed P1 and P2 incidents lead to response or a customer notification.
     public var isHigh: Bool { self == .p1 || self == .p2 }
-    public static func < (a: Priority, b: Priority) -> Bool { a.rawValue < b.rawValue }
+    /// Ordered by urgency: `P4 < P1`, so `max()` gives the most urgent.
+    public static func < (a: Priority, b: Priority) -> Bool { a.rawValue > b.rawValue }
 }
 
 /// Where an incident stands.

@@ -103,7 +103,18 @@ public struct SignalIngested: DomainEventPayload {
 public struct SignalUpdated: DomainEventPayload {
     public static let eventType = "SignalUpdated"
     public var signalID: SignalID
+    public var source: SignalSource
+    public var sourceAlertID: String
     public var status: SignalStatus
     public var severity: Severity
     public var receivedAt: Date
+
+    public init(signalID: SignalID, source: SignalSource, sourceAlertID: String, status: SignalStatus, severity: Severity, receivedAt: Date) {
+        self.signalID = signalID
+        self.source = source
+        self.sourceAlertID = sourceAlertID
+        self.status = status
+        self.severity = severity
+        self.receivedAt = receivedAt
+    }
 }

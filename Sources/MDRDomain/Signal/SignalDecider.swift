@@ -46,7 +46,12 @@ public enum SignalDecider: Decider {
         if current.status == signal.status && current.severity == signal.severity {
             return []
         }
-        return [.signalUpdated(SignalUpdated(signalID: id, status: signal.status, severity: signal.severity, receivedAt: command.receivedAt))]
+        return [
+            .signalUpdated(
+                SignalUpdated(
+                    signalID: id, source: current.source, sourceAlertID: current.sourceAlertID, status: signal.status,
+                    severity: signal.severity, receivedAt: command.receivedAt))
+        ]
     }
 
     /// The outcome to report for a decision.

@@ -1,0 +1,189 @@
+import Foundation
+import MDRApplication
+import MDRDomain
+import MDRStore
+import OpenAPIRuntime
+
+// MARK: - Health and the document
+
+extension APIHandler {
+    func getLiveness(_ input: Operations.GetLiveness.Input) async throws -> Operations.GetLiveness.Output {
+        .ok(.init(body: .json(.init(status: "ok"))))
+    }
+
+    func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
+        guard await services.database.ping() else {
+            throw Problem.databaseNotReady
+        }
+        return .ok(.init(body: .json(.init(status: "ok"))))
+    }
+
+    func getOpenAPIDocument(_ input: Operations.GetOpenAPIDocument.Input) async throws -> Operations.GetOpenAPIDocument.Output {
+        .ok(.init(body: .yaml(HTTPBody(document))))
+    }
+}
+
+// MARK: - Tenants
+
+extension APIHandler {
+    func onboardTenant(_ input: Operations.OnboardTenant.Input) async throws -> Operations.OnboardTenant.Output {
+        let principal = try RequestPrincipal.required()
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        try AccessPolicy.authorize(principal, .onboardTenant, tenant: TenantID(rawValue: body.tenantId))
+        let command = try OnboardTenant(body)
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline { try await commands.onboardTenant(command, context: context) }
+        return .created(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
+    }
+
+    func getTenant(_ input: Operations.GetTenant.Input) async throws -> Operations.GetTenant.Output {
+        let (_, tenant) = try authorize(.readTenant, tenant: input.path.tenantId)
+        let queries = services.queries
+        guard let found = try await withinDeadline({ try await queries.tenant(tenant) }) else {
+            throw DomainError.tenantNotFound(tenant.rawValue)
+        }
+        return .ok(.init(body: .json(.init(found))))
+    }
+}
+
+// MARK: - Signals
+
+extension APIHandler {
+    func ingestSignals(_ input: Operations.IngestSignals.Input) async throws -> Operations.IngestSignals.Output {
+        let (principal, tenant) = try authorize(.ingestSignals, tenant: input.path.tenantId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        // The items are free-form objects in the contract so that the parser judges each on its own. Sorted keys
+        // make the bytes, and so the idempotency fingerprint, independent of the client's key order and spacing.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let bytes = try encoder.encode(body)
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline { try await commands.ingestNativeSignals(tenant: tenant, body: bytes, context: context) }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
+    }
+}
+
+// MARK: - Incidents
+
+extension APIHandler {
+    func getIncident(_ input: Operations.GetIncident.Input) async throws -> Operations.GetIncident.Output {
+        let (_, tenant) = try authorize(.readSecurityViews, tenant: input.path.tenantId)
+        let id = try incidentID(input.path.incidentId)
+        let queries = services.queries
+        guard let (incident, events) = try await withinDeadline({ try await queries.incident(tenant: tenant, id) }) else {
+            throw DomainError(.incidentNotFound, .notFound, "incident \(id) not found")
+        }
+        return .ok(.init(body: .json(.init(incident, timeline: events))))
+    }
+
+    func confirmIncident(_ input: Operations.ConfirmIncident.Input) async throws -> Operations.ConfirmIncident.Output {
+        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
+        let id = try incidentID(input.path.incidentId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        let priority = Priority(body.priority)
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline {
+            try await commands.confirmIncident(tenant: tenant, incident: id, priority: priority, summary: body.summary, context: context)
+        }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+    }
+
+    func dismissIncident(_ input: Operations.DismissIncident.Input) async throws -> Operations.DismissIncident.Output {
+        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
+        let id = try incidentID(input.path.incidentId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        let classification = DismissalClassification(body.classification)
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline {
+            try await commands.dismissIncident(
+                tenant: tenant, incident: id, classification: classification, reason: body.reason, context: context)
+        }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+    }
+
+    func resolveIncident(_ input: Operations.ResolveIncident.Input) async throws -> Operations.ResolveIncident.Output {
+        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
+        let id = try incidentID(input.path.incidentId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline {
+            try await commands.resolveIncident(tenant: tenant, incident: id, resolution: body.resolution, context: context)
+        }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+    }
+}
+
+// MARK: - Devices
+
+extension APIHandler {
+    func getDevice(_ input: Operations.GetDevice.Input) async throws -> Operations.GetDevice.Output {
+        let (_, tenant) = try authorize(.readSecurityViews, tenant: input.path.tenantId)
+        let device = try deviceID(input.path.deviceId)
+        let queries = services.queries
+        // Any device id answers `none` until isolated, so the tenant itself must exist.
+        let found = try await withinDeadline { () -> DeviceIsolation? in
+            guard try await queries.tenant(tenant) != nil else { return nil }
+            return try await queries.device(tenant: tenant, device)
+        }
+        guard let found else { throw DomainError.tenantNotFound(tenant.rawValue) }
+        return .ok(.init(body: .json(.init(found))))
+    }
+
+    func isolateDevice(_ input: Operations.IsolateDevice.Input) async throws -> Operations.IsolateDevice.Output {
+        let (principal, tenant) = try authorize(.isolateDevice, tenant: input.path.tenantId)
+        let device = try deviceID(input.path.deviceId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        guard let incident = IncidentID(body.incidentId) else {
+            throw DomainError(.invalidField, .invalid, "incidentId: '\(body.incidentId.prefix(80))' is not an incident id (a UUID)")
+        }
+        let type = IsolationType(body.isolationType ?? .full)
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline {
+            try await commands.isolateDevice(
+                tenant: tenant, device: device, incident: incident, type: type, comment: body.comment, context: context)
+        }
+        return .accepted(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
+    }
+
+    func releaseDevice(_ input: Operations.ReleaseDevice.Input) async throws -> Operations.ReleaseDevice.Output {
+        let (principal, tenant) = try authorize(.releaseDevice, tenant: input.path.tenantId)
+        let device = try deviceID(input.path.deviceId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline {
+            try await commands.releaseDevice(tenant: tenant, device: device, reason: body.reason, context: context)
+        }
+        return .accepted(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
+    }
+}
+
+// MARK: - The event log
+
+extension APIHandler {
+    static let maxPageSize = 1000
+
+    func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
+        let (_, tenant) = try authorize(.readEventLog, tenant: input.path.tenantId)
+        let after = input.query.after ?? 0
+        let limit = input.query.limit ?? 100
+        guard after >= 0 else { throw Problem.badRequest("after must be 0 or a position") }
+        guard (1...Self.maxPageSize).contains(limit) else { throw Problem.badRequest("limit must be 1–\(Self.maxPageSize)") }
+        let store = services.store
+        // The head is read after the page, so it is never behind the page's last position.
+        let (events, head) = try await withinDeadline {
+            let events = try await store.readLog(tenant: tenant, after: after, limit: limit)
+            return (events, try await store.head(tenant: tenant))
+        }
+        guard head > 0 else { throw DomainError.tenantNotFound(tenant.rawValue) }
+        let page = Components.Schemas.EventPage(
+            events: try events.map(Components.Schemas.LoggedEvent.init), head: head, nextAfter: events.last?.position ?? after)
+        return .ok(.init(body: .json(page)))
+    }
+}

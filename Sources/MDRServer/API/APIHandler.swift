@@ -1,0 +1,86 @@
+import Foundation
+import MDRApplication
+import MDRDomain
+import MDRStore
+import OpenAPIRuntime
+
+/// Implements the operations of `openapi.yaml` (the generated `APIProtocol`): authorizes, turns the wire types
+/// into domain commands, calls the application services, and turns their results back into wire types. Errors
+/// are thrown, never returned: `ProblemMiddleware` renders them.
+struct APIHandler: APIProtocol {
+    let services: AppServices
+    /// How long one request may wait for the database.
+    let requestTimeout: Duration
+    /// The OpenAPI document, served at `/openapi.yaml`.
+    let document: Data
+
+    /// The paths served without a token.
+    static let publicPaths: Set<String> = ["/health/live", "/health/ready", "/openapi.yaml"]
+
+    /// The bundled `openapi.yaml`.
+    static func loadDocument() throws -> Data {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
+            throw DocumentMissing()
+        }
+        return try Data(contentsOf: url)
+    }
+
+    struct DocumentMissing: Error, CustomStringConvertible {
+        var description: String { "openapi.yaml is missing from the MDRServer bundle" }
+    }
+
+    // MARK: Helpers shared by the operations
+
+    /// Runs the database work of a request under the request deadline (PostgresNIO's pool has no lease timeout).
+    func withinDeadline<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withDeadline(requestTimeout, work)
+    }
+
+    /// The caller, allowed to do `action` on the tenant named in the path. A tenant-bound token naming another
+    /// tenant, and a malformed tenant id, both get `404 tenant_not_found`.
+    func authorize(_ action: Action, tenant raw: String) throws -> (Principal, TenantID) {
+        let principal = try RequestPrincipal.required()
+        let tenant = TenantID(rawValue: raw)
+        try AccessPolicy.authorize(principal, action, tenant: tenant)
+        guard let tenant else { throw DomainError.tenantNotFound(raw) }
+        return (principal, tenant)
+    }
+
+    /// The command's context from the request headers. Without `X-Correlation-ID`, the request gets an id of its
+    /// own, so everything one request causes stays tied together.
+    func commandContext(_ principal: Principal, idempotencyKey: String?, correlationID: String?) throws -> CommandContext {
+        if let correlationID, correlationID.isEmpty || correlationID.utf8.count > 200 {
+            throw Problem.badRequest("X-Correlation-ID must be 1–200 characters")
+        }
+        return CommandContext(
+            principal: principal, commandID: idempotencyKey, correlationID: correlationID ?? UUID().uuidString.lowercased())
+    }
+
+    /// The value of `Idempotent-Replayed`: present (true) only on a replay.
+    func replayed<R>(_ outcome: CommandOutcome<R>) -> Bool? {
+        outcome.repeated ? true : nil
+    }
+
+    func incidentID(_ raw: String) throws -> IncidentID {
+        guard let id = IncidentID(raw) else { throw DomainError(.incidentNotFound, .notFound, "incident '\(raw.prefix(80))' not found") }
+        return id
+    }
+
+    func deviceID(_ raw: String) throws -> DeviceID {
+        guard let id = DeviceID(rawValue: raw) else {
+            throw DomainError(.deviceNotFound, .notFound, "device '\(raw.prefix(80))' not found: a device id is 1–200 characters without '/'")
+        }
+        return id
+    }
+}
+
+extension DomainError.Code {
+    /// A device id in a path that no device can have.
+    public static let deviceNotFound: Self = "device_not_found"
+}
+
+extension DomainError {
+    static func tenantNotFound(_ raw: String) -> DomainError {
+        DomainError(.tenantNotFound, .notFound, "tenant '\(raw.prefix(80))' not found")
+    }
+}

@@ -1,0 +1,33 @@
+import MDRApplication
+import MDRStore
+
+/// The application services one server instance works with, over one database.
+public struct AppServices: Sendable {
+    /// The connection pool; run it as a service before anything queries.
+    public var database: Database
+    /// The event log.
+    public var store: EventStore
+    /// Carries out the commands (onboard, ingest, triage, isolate, release).
+    public var commands: CommandService
+    /// Reads tenants, incidents, devices and the log.
+    public var queries: QueryService
+    /// Resolves bearer tokens to principals.
+    public var tokens: TokenStore
+
+    /// Services made elsewhere (e.g. a `CommandService` with a test clock and other limits).
+    public init(database: Database, store: EventStore, commands: CommandService, queries: QueryService, tokens: TokenStore) {
+        self.database = database
+        self.store = store
+        self.commands = commands
+        self.queries = queries
+        self.tokens = tokens
+    }
+
+    /// The services over `database`, deciding with `time` (the real clock unless a test brings its own).
+    public init(database: Database, time: any TimeSource = SystemTime()) {
+        let store = EventStore(database: database)
+        self.init(
+            database: database, store: store, commands: CommandService(store: store, time: time), queries: QueryService(store: store),
+            tokens: TokenStore(database: database))
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+import Logging
+import MDRApplication
+import MDRStore
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import ServiceLifecycle
+import UnixSignals
+
+/// The MDR HTTP service: the API of `openapi.yaml` with its middleware, and the background work it needs.
+public enum MDRServerApp {
+    /// Runs the service until SIGTERM or SIGINT, then shuts down gracefully: it stops accepting requests, finishes
+    /// those in flight, stops the processors, and closes the database pool last.
+    ///
+    /// Waits for the database (up to `configuration.startupTimeout`), applies the migrations this build ships, then
+    /// starts the HTTP server, the append notifier and the device-incident processor.
+    public static func run(_ configuration: ServerConfiguration, logger: Logger) async throws {
+        let database = Database(configuration.database, logger: logger)
+        let services = AppServices(database: database)
+        let background: [any Service] = [
+            AppendNotifier(store: services.store),
+            ProcessorRunner(DeviceIncidentProcessor(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
+        ]
+        let app = try buildApplication(services: services, configuration: configuration, logger: logger, backgroundServices: background)
+        let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
+        // Services stop in reverse order: the application (and with it the processors) before the database.
+        let group = ServiceGroup(
+            configuration: .init(services: [database, startup], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// The HTTP application over `services`, without running anything: tests drive it with HummingbirdTesting, and
+    /// `run` adds the database, migrations and signal handling. `backgroundServices` run alongside the server (in
+    /// `run`: the append notifier and the processors).
+    public static func buildApplication(
+        services: AppServices, configuration: ServerConfiguration, logger: Logger, backgroundServices: [any Service] = []
+    ) throws -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        // Outermost first: log (at debug level); render every error; then authenticate (before reading any body); then limit the body.
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: ProblemMiddleware())
+        router.add(
+            middleware: AuthenticationMiddleware(tokens: services.tokens, timeout: configuration.requestTimeout, publicPaths: APIHandler.publicPaths))
+        router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
+        // Compact JSON (the runtime pretty-prints by default); sorted keys make a replayed answer byte-identical.
+        let handler = APIHandler(services: services, requestTimeout: configuration.requestTimeout, document: try APIHandler.loadDocument())
+        try handler.registerHandlers(
+            on: router, serverURL: URL(string: "/")!,
+            configuration: Configuration(dateTranscoder: TimestampTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
+        return Application(
+            router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mdr"),
+            services: backgroundServices, logger: logger)
+    }
+}
+
+/// Waits for the database, migrates it, then runs `service`. Runs beside the `Database` service, whose pool must
+/// be running for any query to be answered.
+struct MigrateThenRun<S: Service>: Service {
+    let database: Database
+    let timeout: Duration
+    let logger: Logger
+    let service: S
+
+    struct DatabaseUnreachable: Error, CustomStringConvertible {
+        var timeout: Duration
+        var description: String { "the database did not answer within \(timeout): check MDR_DATABASE_URL and that PostgreSQL runs" }
+    }
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        // The database may still be starting (docker compose starts both at once).
+        let reachable: Bool
+        do {
+            reachable = try await cancelWhenGracefulShutdown {
+                while await !database.ping() {
+                    if clock.now >= deadline { return false }
+                    logger.warning("waiting for the database to answer")
+                    try await Task.sleep(for: .seconds(1))
+                }
+                return true
+            }
+        } catch {
+            // Asked to stop while waiting: nothing has started yet.
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            throw error
+        }
+        if Task.isShuttingDownGracefully { return }
+        guard reachable else { throw DatabaseUnreachable(timeout: timeout) }
+        let applied = try await Migrator(database: database).migrate()
+        logger.info("database schema is up to date", metadata: ["migrations.applied": "\(applied)"])
+        try await service.run()
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MDRServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API and the background processors until SIGTERM or SIGINT.",
+        discussion: "Applies missing migrations at start. Listens on 127.0.0.1:8080 unless told otherwise.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "The address to listen on (env: MDR_HOST; default 127.0.0.1).") var host: String?
+    @Option(help: "The port to listen on (env: MDR_PORT; default 8080).") var port: Int?
+    @Option(name: .customLong("max-body-bytes"), help: "The largest request body accepted (env: MDR_MAX_BODY_BYTES; default 8 MiB).") var maxBodyBytes: Int?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let host = host ?? env["MDR_HOST"] ?? "127.0.0.1"
+        let port = port ?? (env["MDR_PORT"].map { Int($0) ?? -1 }) ?? 8080
+        guard (1...65535).contains(port) else {
+            throw ValidationError("the port must be 1–65535 (--port or MDR_PORT)")
+        }
+        let maxBody = maxBodyBytes ?? (env["MDR_MAX_BODY_BYTES"].map { Int($0) ?? -1 }) ?? (8 << 20)
+        guard maxBody > 0 else {
+            throw ValidationError("--max-body-bytes (MDR_MAX_BODY_BYTES) must be a positive number of bytes")
+        }
+        let configuration = ServerConfiguration(host: host, port: port, database: try database.configuration(), maxBodyBytes: maxBody)
+        let logger = try database.logger(default: .info)
+        logger.info("starting mdr", metadata: ["address": "\(host):\(port)"])
+        try await MDRServerApp.run(configuration, logger: logger)
+    }
+}
