@@ -5,9 +5,9 @@ import MDRDomain
 import PostgresNIO
 
 /// Recomputes a tenant's hash chain from what is stored and reports the first position where it breaks.
-/// Each event's hash is SHA-256(previous hash ‖ canonical form), the canonical form being PostgreSQL's jsonb text
-/// of `[tenant, position, stream, version, event_id, type, schema_version, recorded_at µs, data, metadata]`
-/// (`mdr_event_canonical`). The first event's previous hash is 32 zero bytes. The hashing is done here, in Swift,
+/// Each event's hash is SHA-256(previous hash ‖ SHA-256(canonical form)), the canonical form being PostgreSQL's
+/// jsonb text of `[tenant, position, stream, version, event_id, type, schema_version, recorded_at µs, data,
+/// metadata]` (`mdr_event_canonical`). The first event's previous hash is 32 zero bytes. The hashing is done here, in Swift,
 /// independently of the SQL that wrote the chain.
 public struct ChainVerifier: Sendable {
     public static let genesisHash = Data(repeating: 0, count: 32)
@@ -51,6 +51,14 @@ public struct ChainVerifier: Sendable {
         self.database = database
     }
 
+    /// The hash of an event whose predecessor's hash is `previous`.
+    public static func chain(_ previous: Data, canonical: String) -> Data {
+        var hasher = SHA256()
+        hasher.update(data: previous)
+        hasher.update(data: Data(SHA256.hash(data: Data(canonical.utf8))))
+        return Data(hasher.finalize())
+    }
+
     /// Every tenant with a log.
     public func tenants() async throws -> [TenantID] {
         let rows = try await database.client.query(
@@ -86,10 +94,7 @@ public struct ChainVerifier: Sendable {
                     report.problem = .missingPosition
                     continue
                 }
-                var hasher = SHA256()
-                hasher.update(data: previous)
-                hasher.update(data: Data(canonical.utf8))
-                let computed = Data(hasher.finalize())
+                let computed = Self.chain(previous, canonical: canonical)
                 if computed != stored {
                     report.firstBadPosition = position
                     report.problem = .hashMismatch

@@ -39,11 +39,25 @@ public struct EventStore: Sendable {
         } catch let error as CommandAlreadyRecorded {
             guard let stored = try await storedCommand(tenant: tenant, id: error.commandID) else { throw error }
             return .repeated(stored)
+        } catch let error as StreamAhead {
+            throw try await conflict(tenant: tenant, stream: error.stream, expectations: expectations)
         }
     }
 
     struct CommandAlreadyRecorded: Error {
         var commandID: String
+    }
+
+    /// The unique key refused a version: which stream, from "Key (tenant_id, stream, version)=(t, s, v) already exists."
+    struct StreamAhead: Error {
+        var detail: String
+        var stream: String? {
+            guard let open = detail.range(of: ")=("), let close = detail.range(of: ") already exists", options: .backwards) else { return nil }
+            let values = detail[open.upperBound..<close.lowerBound]
+            // tenant ids hold no ", "; version is the last field.
+            guard let first = values.range(of: ", "), let last = values.range(of: ", ", options: .backwards), first.upperBound <= last.lowerBound else { return nil }
+            return String(values[first.upperBound..<last.lowerBound])
+        }
     }
 
     /// Appends on a connection the caller holds, e.g. inside a transaction that also moves a checkpoint.
@@ -96,12 +110,21 @@ public struct EventStore: Sendable {
             if server.constraint == "commands_pkey", let command { return CommandAlreadyRecorded(commandID: command.id) }
             if server.constraint == "events_event_id" { return StoreError.duplicateEvent }
             if server.constraint == "events_stream_version" {
-                return StoreError.versionConflict(stream: "?", expected: -2, actual: -2)
+                // A stream expected at version N (or not to exist) has moved on: its next version exists already.
+                return StreamAhead(detail: server.detail ?? "")
             }
             return error
         default:
             return error
         }
+    }
+
+    /// The version conflict a refused insert means, with the stream's version as it is now.
+    func conflict(tenant: TenantID, stream: String?, expectations: [StreamName: ExpectedVersion]) async throws -> StoreError {
+        guard let stream else { return StoreError.versionConflict(stream: "?", expected: -2, actual: -2) }
+        let name = StreamName(rawValue: stream)
+        let actual = try await readStream(tenant: tenant, name).last?.version ?? 0
+        return StoreError.versionConflict(stream: stream, expected: expectations[name]?.rawValue ?? -1, actual: actual)
     }
 
     // MARK: Commands

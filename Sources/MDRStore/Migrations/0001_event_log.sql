@@ -44,7 +44,7 @@ END $$;
 CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION mdr_refuse_change();
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION mdr_refuse_change();
 
--- The canonical text an event's hash covers: PostgreSQL's own jsonb text form of its stored fields, so that
+-- The canonical text an event's digest covers: PostgreSQL's own jsonb text form of its stored fields, so that
 -- a verifier can recompute it from what is stored. `recorded_at` enters as microseconds since the Unix epoch.
 CREATE FUNCTION mdr_event_canonical(
     p_tenant text, p_position bigint, p_stream text, p_version bigint, p_event_id uuid, p_type text,
@@ -55,6 +55,14 @@ CREATE FUNCTION mdr_event_canonical(
         (extract(epoch FROM p_recorded_at) * 1000000)::bigint, p_data, p_metadata)::text
 $$;
 
+-- The hash chain: hash(n) = SHA-256(hash(n-1) || SHA-256(canonical(n))), with 32 zero bytes before the first
+-- event. As an aggregate over [previous hash, digest 1, digest 2, …] run as a window, it chains a whole batch in
+-- one set-based statement (no row-by-row loop).
+CREATE FUNCTION mdr_chain_step(p_state bytea, p_digest bytea) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_state IS NULL THEN p_digest ELSE sha256(p_state || p_digest) END
+$$;
+CREATE AGGREGATE mdr_chain(bytea) (SFUNC = mdr_chain_step, STYPE = bytea);
+
 -- Appends a batch of events of one tenant, possibly to several streams, in one round trip.
 --
 -- Every expectation (stream, version) must hold: version -1 = any, 0 = the stream must not exist, N = exactly N.
@@ -62,6 +70,9 @@ $$;
 -- Positions are taken from the tenant's head row, locked until commit: appends of one tenant are serialised,
 -- positions are handed out in commit order and a rolled-back append gives its numbers back.
 -- All work that does not need the lock (deciding, encoding) is done by the caller before this call.
+-- A stream appended to under an expectation is numbered from the expected version; if it has moved on, the
+-- UNIQUE (tenant_id, stream, version) key refuses the insert (SQLSTATE 23505 on events_stream_version), which the
+-- store reports as a version conflict. Streams whose version the key cannot vouch for are checked explicitly.
 CREATE FUNCTION mdr_append(
     p_tenant text,
     p_expect_streams text[], p_expect_versions bigint[],
@@ -75,11 +86,6 @@ DECLARE
     v_last     bigint;
     v_hash     bytea;
     v_now      timestamptz := now();
-    v_micros   bigint := (extract(epoch FROM now()) * 1000000)::bigint;
-    v_versions bigint[];
-    v_hashes   bytea[] := '{}';
-    v_data     jsonb[] := p_data::jsonb[];
-    v_meta     jsonb[] := p_metadata::jsonb[];
     v_conflict record;
 BEGIN
     IF n = 0 AND p_command_id IS NULL THEN
@@ -94,13 +100,14 @@ BEGIN
         SELECT h.last_position, h.last_hash INTO v_last, v_hash FROM tenant_heads h WHERE h.tenant_id = p_tenant FOR UPDATE;
     END IF;
 
-    -- Under the head lock the streams of this tenant cannot change: the check is exact.
+    -- Under the head lock the streams of this tenant cannot change: the check is exact. A stream expected not to
+    -- exist that this batch appends to is left to the unique key (its version 1 cannot be inserted twice).
     SELECT x.stream, x.expected, x.actual INTO v_conflict
     FROM (
         SELECT u.stream, u.expected,
                coalesce((SELECT max(e.version) FROM events e WHERE e.tenant_id = p_tenant AND e.stream = u.stream), 0) AS actual
         FROM unnest(p_expect_streams, p_expect_versions) AS u(stream, expected)
-        WHERE u.expected >= 0
+        WHERE u.expected > 0 OR (u.expected = 0 AND NOT (u.stream = ANY (p_streams)))
     ) x
     WHERE x.expected <> x.actual
     LIMIT 1;
@@ -111,25 +118,39 @@ BEGIN
     END IF;
 
     IF n > 0 THEN
-        SELECT array_agg(v.version ORDER BY v.ord) INTO v_versions
-        FROM (
-            SELECT u.ord,
-                   coalesce((SELECT max(e.version) FROM events e WHERE e.tenant_id = p_tenant AND e.stream = u.stream), 0)
-                     + row_number() OVER (PARTITION BY u.stream ORDER BY u.ord) AS version
-            FROM unnest(p_streams) WITH ORDINALITY AS u(stream, ord)
-        ) v;
-
-        FOR i IN 1..n LOOP
-            v_hash := sha256(v_hash || convert_to(
-                mdr_event_canonical(p_tenant, v_last + i, p_streams[i], v_versions[i], p_event_ids[i], p_types[i],
-                                    p_schema_versions[i], v_now, v_data[i], v_meta[i]), 'UTF8'));
-            v_hashes := v_hashes || v_hash;
-        END LOOP;
-
-        INSERT INTO events (tenant_id, position, stream, version, event_id, type, schema_version, data, metadata, recorded_at, hash)
-        SELECT p_tenant, v_last + u.ord, u.stream, u.version, u.event_id, u.type, u.schema_version, u.data, u.metadata, v_now, u.hash
-        FROM unnest(p_streams, v_versions, p_event_ids, p_types, p_schema_versions, v_data, v_meta, v_hashes)
-             WITH ORDINALITY AS u(stream, version, event_id, type, schema_version, data, metadata, hash, ord);
+        WITH input AS (
+            SELECT u.ord, u.stream, u.event_id, u.type, u.schema_version, u.data::jsonb AS data, u.metadata::jsonb AS metadata
+            FROM unnest(p_streams, p_event_ids, p_types, p_schema_versions, p_data, p_metadata)
+                 WITH ORDINALITY AS u(stream, event_id, type, schema_version, data, metadata, ord)
+        ), bases AS (
+            SELECT s.stream,
+                   coalesce((SELECT max(x.expected) FROM unnest(p_expect_streams, p_expect_versions) AS x(stream, expected)
+                             WHERE x.stream = s.stream AND x.expected >= 0),
+                            (SELECT max(e.version) FROM events e WHERE e.tenant_id = p_tenant AND e.stream = s.stream),
+                            0) AS base
+            FROM (SELECT DISTINCT i.stream FROM input i) s
+        ), numbered AS (
+            SELECT i.*, v_last + i.ord AS position,
+                   b.base + row_number() OVER (PARTITION BY i.stream ORDER BY i.ord) AS version
+            FROM input i JOIN bases b ON b.stream = i.stream
+        ), digested AS (
+            SELECT 0::bigint AS ord, v_hash AS digest, NULL::bigint AS position, NULL::text AS stream, NULL::bigint AS version,
+                   NULL::uuid AS event_id, NULL::text AS type, NULL::integer AS schema_version, NULL::jsonb AS data,
+                   NULL::jsonb AS metadata
+            UNION ALL
+            SELECT nb.ord, sha256(convert_to(mdr_event_canonical(p_tenant, nb.position, nb.stream, nb.version, nb.event_id,
+                       nb.type, nb.schema_version, v_now, nb.data, nb.metadata), 'UTF8')),
+                   nb.position, nb.stream, nb.version, nb.event_id, nb.type, nb.schema_version, nb.data, nb.metadata
+            FROM numbered nb
+        ), chained AS (
+            SELECT d.*, mdr_chain(d.digest) OVER (ORDER BY d.ord ROWS UNBOUNDED PRECEDING) AS hash FROM digested d
+        ), inserted AS (
+            INSERT INTO events (tenant_id, position, stream, version, event_id, type, schema_version, data, metadata, recorded_at, hash)
+            SELECT p_tenant, c.position, c.stream, c.version, c.event_id, c.type, c.schema_version, c.data, c.metadata, v_now, c.hash
+            FROM chained c WHERE c.ord > 0
+            RETURNING hash, position
+        )
+        SELECT i.hash INTO v_hash FROM inserted i ORDER BY i.position DESC LIMIT 1;
 
         UPDATE tenant_heads SET last_position = v_last + n, last_hash = v_hash WHERE tenant_id = p_tenant;
     END IF;
