@@ -76,43 +76,53 @@ struct AppendBench: AsyncParsableCommand {
             print("append: \(events) events in \(fmt(seconds(appendTime), 2)) s; batch latency p50 \(fmt(p.p(0.5), 1)) ms, p99 \(fmt(p.p(0.99), 1)) ms")
 
             // The plain PostgreSQL limit: COPY the same stored rows into a bare table of the same shape, same parallelism.
-            try await database.client.query(
-                """
-                CREATE TABLE bench_copy (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)
-                """, logger: benchLogger)
+            for table in ["bench_copy", "bench_copy_single"] {
+                try await database.client.query(
+                    PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)"),
+                    logger: benchLogger)
+            }
             let rows = try await exportRows(database)
-            let chunks = stride(from: 0, to: rows.count, by: max(1, rows.count / writers + 1)).map { Array(rows[$0..<min($0 + rows.count / writers + 1, rows.count)]) }
-            let copyTime = try await clock.measure {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for chunk in chunks {
-                        group.addTask {
-                            try await database.client.withConnection { connection in
-                                for part in stride(from: 0, to: chunk.count, by: 5000) {
-                                    try await connection.copyFrom(table: "bench_copy", logger: benchLogger) { writer in
-                                        var buffer = ByteBuffer()
-                                        for line in chunk[part..<min(part + 5000, chunk.count)] {
-                                            buffer.writeString(line)
-                                            if buffer.readableBytes > 1 << 20 {
-                                                try await writer.write(buffer)
-                                                buffer.clear()
-                                            }
+            // One COPY stream (what a bulk loader does) and `writers` streams at once (the machine's limit).
+            let singleTime = try await copy(database, [rows], table: "bench_copy_single")
+            let chunkSize = rows.count / writers + 1
+            let chunks = stride(from: 0, to: rows.count, by: chunkSize).map { Array(rows[$0..<min($0 + chunkSize, rows.count)]) }
+            let copyTime = try await copy(database, chunks, table: "bench_copy")
+            let copied = try await count(database, "SELECT count(*) FROM bench_copy")
+            guard copied == events else { throw ValidationError("expected \(events) copied rows, found \(copied)") }
+            let copyRate = Double(events) / seconds(copyTime)
+            print("raw copy, 1 stream: \(events) rows in \(fmt(seconds(singleTime), 2)) s: \(fmt(Double(events) / seconds(singleTime))) rows/s")
+            print("raw copy, \(writers) streams: \(events) rows in \(fmt(seconds(copyTime), 2)) s")
+            let intact = try await ChainVerifier(database: database).verify(tenant: TenantID(rawValue: "tenant-0")!)
+            print("chain of tenant-0: \(intact)")
+            print("append: \(fmt(appendRate)) events/s, raw copy: \(fmt(copyRate)) events/s, ratio: \(fmt(appendRate / copyRate, 2))")
+        }
+    }
+
+    /// COPYs `chunks` into `table`, one connection per chunk at once, in COPY statements of 5,000 rows.
+    func copy(_ database: Database, _ chunks: [[String]], table: String) async throws -> Duration {
+        try await ContinuousClock().measure {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for chunk in chunks {
+                    group.addTask {
+                        try await database.client.withConnection { connection in
+                            for part in stride(from: 0, to: chunk.count, by: 5000) {
+                                try await connection.copyFrom(table: table, logger: benchLogger) { writer in
+                                    var buffer = ByteBuffer()
+                                    for line in chunk[part..<min(part + 5000, chunk.count)] {
+                                        buffer.writeString(line)
+                                        if buffer.readableBytes > 1 << 20 {
+                                            try await writer.write(buffer)
+                                            buffer.clear()
                                         }
-                                        if buffer.readableBytes > 0 { try await writer.write(buffer) }
                                     }
+                                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
                                 }
                             }
                         }
                     }
-                    try await group.waitForAll()
                 }
+                try await group.waitForAll()
             }
-            let copied = try await count(database, "SELECT count(*) FROM bench_copy")
-            guard copied == events else { throw ValidationError("expected \(events) copied rows, found \(copied)") }
-            let copyRate = Double(events) / seconds(copyTime)
-            print("raw copy: \(events) rows in \(fmt(seconds(copyTime), 2)) s")
-            let intact = try await ChainVerifier(database: database).verify(tenant: TenantID(rawValue: "tenant-0")!)
-            print("chain of tenant-0: \(intact)")
-            print("append: \(fmt(appendRate)) events/s, raw copy: \(fmt(copyRate)) events/s, ratio: \(fmt(appendRate / copyRate, 2))")
         }
     }
 

@@ -70,13 +70,13 @@ func withFreshDatabase<T: Sendable>(_ url: String, _ body: @Sendable (Database, 
 func signalPayload(tenant: Int, n: Int) -> String {
     let signal = Signal(
         source: .endpoint, sourceAlertID: "da63\(tenant)\(n)_\(UUID().uuidString.prefix(8))", severity: .high, status: .new,
-        title: "Suspicious process injection observed on the device",
+        title: "Suspicious process injection into a system process observed on the device",
         observedAt: Date(timeIntervalSince1970: 1_795_000_000 + Double(n)),
         entities: SignalEntities(
             devices: [DeviceID(rawValue: "ws-\(String(format: "%04d", n % 500))")!], users: ["user\(n % 300)@tenant\(tenant).example.nl"],
             ips: ["10.\(tenant).\(n % 250).\(n % 200)", "203.0.113.\(n % 250)"],
-            fileHashes: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]),
-        mitreTechniques: ["T1055", "T1059.001"])
+            fileHashes: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "da39a3ee5e6b4b0d3255bfef95601890afd80709"]),
+        mitreTechniques: ["T1055", "T1055.012", "T1059.001"])
     let event = DomainEvent.signalIngested(SignalIngested(signalID: SignalID(rawValue: UUID()), signal: signal, receivedAt: Date()))
     return String(decoding: EventCodec.encode(event), as: UTF8.self)
 }

@@ -122,13 +122,16 @@ BEGIN
             SELECT u.ord, u.stream, u.event_id, u.type, u.schema_version, u.data::jsonb AS data, u.metadata::jsonb AS metadata
             FROM unnest(p_streams, p_event_ids, p_types, p_schema_versions, p_data, p_metadata)
                  WITH ORDINALITY AS u(stream, event_id, type, schema_version, data, metadata, ord)
+        ), expected AS (
+            SELECT x.stream, max(x.expected) AS version
+            FROM unnest(p_expect_streams, p_expect_versions) AS x(stream, expected)
+            WHERE x.expected >= 0 GROUP BY x.stream
         ), bases AS (
             SELECT s.stream,
-                   coalesce((SELECT max(x.expected) FROM unnest(p_expect_streams, p_expect_versions) AS x(stream, expected)
-                             WHERE x.stream = s.stream AND x.expected >= 0),
+                   coalesce(x.version,
                             (SELECT max(e.version) FROM events e WHERE e.tenant_id = p_tenant AND e.stream = s.stream),
                             0) AS base
-            FROM (SELECT DISTINCT i.stream FROM input i) s
+            FROM (SELECT DISTINCT i.stream FROM input i) s LEFT JOIN expected x ON x.stream = s.stream
         ), numbered AS (
             SELECT i.*, v_last + i.ord AS position,
                    b.base + row_number() OVER (PARTITION BY i.stream ORDER BY i.ord) AS version
