@@ -115,6 +115,9 @@ let package = Package(
 
         .testTarget(name: "MDRDomainTests", dependencies: ["MDRDomain", "MDRDetection"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "MDRDetectionTests", dependencies: ["MDRDetection", "MDRDomain"], resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "MDRStoreTests",
             dependencies: [
                 "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport",

@@ -1,0 +1,281 @@
+import Foundation
+import MDRDomain
+
+/// One CEF record, unescaped: the seven header fields and the extension's `key=value` pairs in their order.
+public struct CEFRecord: Hashable, Sendable {
+    public var version: String
+    public var deviceVendor: String
+    public var deviceProduct: String
+    public var deviceVersion: String
+    public var signatureID: String
+    public var name: String
+    public var severity: String
+    public var extensions: [Extension]
+
+    /// One extension pair. Keys are ASCII letters, digits, `_`, `.` and `-` (`src`, `cs1Label`, `ad.vd`).
+    public struct Extension: Hashable, Sendable {
+        public var key: String
+        public var value: String
+        public init(key: String, value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public init(
+        version: String, deviceVendor: String, deviceProduct: String, deviceVersion: String, signatureID: String, name: String,
+        severity: String, extensions: [Extension]
+    ) {
+        self.version = version
+        self.deviceVendor = deviceVendor
+        self.deviceProduct = deviceProduct
+        self.deviceVersion = deviceVersion
+        self.signatureID = signatureID
+        self.name = name
+        self.severity = severity
+        self.extensions = extensions
+    }
+
+    /// The value of the first pair with this key.
+    public subscript(key: String) -> String? { extensions.first(where: { $0.key == key })?.value }
+}
+
+/// Parses firewall events in ArcSight CEF as received over syslog, and maps them to `firewall` signals.
+///
+/// A line is `[syslog prefix] CEF:Version|Device Vendor|Device Product|Device Version|Signature ID|Name|Severity|Extension`.
+/// Everything before `CEF:` is the syslog prefix (RFC 3164 or RFC 5424) and is ignored. In the header, `\|` and `\\`
+/// are escapes; in the extension, `\=`, `\\`, `\n` and `\r` (and `\|`, which some senders write). An extension value
+/// runs until the next ` key=`, so it may contain spaces; trailing spaces of a value are not significant.
+///
+/// Only allow-listed extension keys reach a signal (see `docs/detection.md`): `msg`, `request`, `cs*` and vendor
+/// fields are never kept.
+public enum CEFParser {
+    /// Parses text holding one CEF event per line. The index of a signal or rejection is its 0-based line number;
+    /// blank lines give neither. One bad line never loses the others.
+    public static func parseLines(_ text: String, receivedAt: Date) -> ParsedBatch {
+        var batch = ParsedBatch(signals: [], rejections: [])
+        var lineNumber = 0
+        // `\r\n` is one Character in Swift: split on both forms of line end.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            defer { lineNumber += 1 }
+            guard line.contains(where: { !$0.isWhitespace }) else { continue }
+            switch signal(from: line, receivedAt: receivedAt) {
+            case .success(let signal): batch.signals.append((lineNumber, signal))
+            case .failure(let reason): batch.rejections.append(SignalRejection(index: lineNumber, reason: reason.text))
+            }
+        }
+        return batch
+    }
+
+    /// Parses one line and maps it to a signal; `receivedAt` is its time when it has no usable `rt`.
+    public static func signal(from line: Substring, receivedAt: Date) -> Result<Signal, ParseFailure> {
+        parseRecord(line).flatMap { signal(from: $0, receivedAt: receivedAt) }
+    }
+
+    /// Why a line could not be parsed or mapped.
+    public struct ParseFailure: Error, Hashable, Sendable {
+        public var text: String
+    }
+
+    // MARK: Syntax
+
+    /// Parses one line into its header and extension, unescaped. Does not interpret any value.
+    public static func parseRecord(_ line: Substring) -> Result<CEFRecord, ParseFailure> {
+        let bytes = Array(line.utf8)
+        guard let cef = marker(in: bytes) else { return .failure(.init(text: "no 'CEF:' header in the line")) }
+        var fields: [[UInt8]] = []
+        var current: [UInt8] = []
+        var i = cef + 4
+        while i < bytes.count, fields.count < 7 {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\\"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "|") || bytes[i + 1] == UInt8(ascii: "\\") {
+                current.append(bytes[i + 1])
+                i += 2
+            } else if b == UInt8(ascii: "|") {
+                fields.append(current)
+                current = []
+                i += 1
+            } else {
+                current.append(b)
+                i += 1
+            }
+        }
+        let extensionStart: Int
+        if fields.count == 7 {
+            extensionStart = i
+        } else if fields.count == 6 {
+            // No `|` after the severity: a record without extension.
+            fields.append(current)
+            extensionStart = bytes.count
+        } else {
+            return .failure(.init(text: "the CEF header has \(fields.count + 1) of its 8 '|'-separated parts"))
+        }
+        let header = fields.map { String(decoding: $0, as: UTF8.self) }
+        let version = header[0].trimmingCharacters(in: .whitespaces)
+        guard !version.isEmpty, version.allSatisfy(\.isASCIIDigit) else {
+            return .failure(.init(text: "CEF version '\(version.prefix(10))' is not a number"))
+        }
+        return .success(
+            CEFRecord(
+                version: version, deviceVendor: header[1], deviceProduct: header[2], deviceVersion: header[3],
+                signatureID: header[4], name: header[5], severity: header[6],
+                extensions: parseExtension(bytes[extensionStart...])))
+    }
+
+    /// The offset of the first `CEF:`: what comes before it is the syslog prefix.
+    static func marker(in b: [UInt8]) -> Int? {
+        guard b.count >= 5 else { return nil }
+        for i in 0...(b.count - 5)
+        where b[i] == UInt8(ascii: "C") && b[i + 1] == UInt8(ascii: "E") && b[i + 2] == UInt8(ascii: "F") && b[i + 3] == UInt8(ascii: ":") {
+            return i
+        }
+        return nil
+    }
+
+    static func isKeyByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "_")
+            || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")
+    }
+
+    /// Splits the extension into pairs. A key is a run of key bytes at the start or after a space, followed by an
+    /// unescaped `=`; an `=` anywhere else (an unescaped one inside a URL, say) stays part of the value.
+    static func parseExtension(_ b: ArraySlice<UInt8>) -> [CEFRecord.Extension] {
+        // (key start, offset of its `=`)
+        var keys: [(start: Int, equals: Int)] = []
+        var i = b.startIndex
+        while i < b.endIndex {
+            let c = b[i]
+            if c == UInt8(ascii: "\\") {
+                i += 2
+                continue
+            }
+            if c == UInt8(ascii: "=") {
+                var start = i
+                while start > b.startIndex, isKeyByte(b[start - 1]) { start -= 1 }
+                if start < i, start == b.startIndex || b[start - 1] == UInt8(ascii: " ") {
+                    keys.append((start, i))
+                }
+            }
+            i += 1
+        }
+        var pairs: [CEFRecord.Extension] = []
+        for (n, key) in keys.enumerated() {
+            var end = n + 1 < keys.count ? keys[n + 1].start : b.endIndex
+            while end > key.equals + 1, b[end - 1] == UInt8(ascii: " ") { end -= 1 }
+            let name = String(decoding: b[key.start..<key.equals], as: UTF8.self)
+            pairs.append(.init(key: name, value: unescapeValue(b[(key.equals + 1)..<end])))
+        }
+        return pairs
+    }
+
+    static func unescapeValue(_ b: ArraySlice<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = b.startIndex
+        while i < b.endIndex {
+            let c = b[i]
+            if c == UInt8(ascii: "\\"), i + 1 < b.endIndex {
+                switch b[i + 1] {
+                case UInt8(ascii: "="), UInt8(ascii: "\\"), UInt8(ascii: "|"): out.append(b[i + 1])
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                default: out.append(contentsOf: [c, b[i + 1]])
+                }
+                i += 2
+            } else {
+                out.append(c)
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    // MARK: Mapping
+
+    /// Maps the header severity: 0–3 low, 4–6 medium, 7–8 high, 9–10 critical; or the words Low, Medium, High,
+    /// Very-High (critical), Critical; `Unknown` (Check Point sends it) is informational. Case is ignored.
+    public static func severity(_ raw: String) -> Severity? {
+        let s = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        if let n = Int(s), s.allSatisfy(\.isASCIIDigit) {
+            switch n {
+            case 0...3: return .low
+            case 4...6: return .medium
+            case 7...8: return .high
+            case 9...10: return .critical
+            default: return nil
+            }
+        }
+        switch s {
+        case "unknown", "informational": return .informational
+        case "low": return .low
+        case "medium": return .medium
+        case "high": return .high
+        case "very-high", "very high", "veryhigh", "critical": return .critical
+        default: return nil
+        }
+    }
+
+    /// Maps a record to a `firewall` signal. See `docs/detection.md` for the fields read.
+    public static func signal(from record: CEFRecord, receivedAt: Date) -> Result<Signal, ParseFailure> {
+        func fail(_ text: String) -> Result<Signal, ParseFailure> { .failure(.init(text: text)) }
+        guard let severity = severity(record.severity) else {
+            return fail("severity '\(record.severity.prefix(20))' is not 0–10, Unknown, Low, Medium, High or Very-High")
+        }
+        let alertID: String
+        if let external = record["externalId"]?.trimmingCharacters(in: .whitespaces), !external.isEmpty {
+            alertID = external
+        } else {
+            alertID = compositeID(record)
+        }
+        guard alertID.utf8.count <= NativeSignalParser.maxAlertIDLength else {
+            return fail("the alert id (externalId, or vendor|product|signature|rt|src|dst) is longer than \(NativeSignalParser.maxAlertIDLength) bytes")
+        }
+        var entities = EntityCollector()
+        for key in ["src", "dst", "c6a2", "c6a3"] { entities.ip(record[key]) }
+        for key in ["suser", "duser"] { entities.user(record[key]) }
+        for key in ["shost", "dhost"] {
+            // A host that is an IP address is already among the ips; it does not name a device.
+            if let host = record[key], IPAddress.normalised(host) == nil { entities.device(host) }
+        }
+        let title = String(record.name.trimmingCharacters(in: .whitespacesAndNewlines).prefix(NativeSignalParser.maxTitleLength))
+        return .success(
+            Signal(
+                source: .firewall, sourceAlertID: alertID, severity: severity, status: .new, title: title,
+                observedAt: record["rt"].flatMap(time) ?? receivedAt, entities: entities.entities))
+    }
+
+    /// Without `externalId`: `vendor|product|signatureId|rt|src|dst`, the values as received (`|` and `\` escaped as in
+    /// the header, missing ones empty). Readable and stable, so a resent line is the same alert.
+    static func compositeID(_ r: CEFRecord) -> String {
+        func esc(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|") }
+        return [r.deviceVendor, r.deviceProduct, r.signatureID, r["rt"] ?? "", r["src"] ?? "", r["dst"] ?? ""].map(esc)
+            .joined(separator: "|")
+    }
+
+    static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+    /// `rt` as milliseconds since 1970, or `MMM dd yyyy HH:mm:ss[.SSS][ zone]` with zone `Z`, `UTC`, `GMT` or `±HH:MM`
+    /// (no zone is UTC). Anything else gives nil, and the receive time is used.
+    static func time(_ raw: String) -> Date? {
+        let s = raw.trimmingCharacters(in: .whitespaces)
+        if !s.isEmpty, s.utf8.count <= 15, s.allSatisfy(\.isASCIIDigit), let ms = Int64(s) {
+            return Date(timeIntervalSince1970: Double(ms) / 1000)
+        }
+        let parts = s.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 4 || parts.count == 5, let month = months.firstIndex(of: parts[0].lowercased()),
+            parts[1].count <= 2, parts[1].allSatisfy(\.isASCIIDigit), parts[2].count == 4, parts[2].allSatisfy(\.isASCIIDigit)
+        else { return nil }
+        let day = parts[1].count == 1 ? "0" + parts[1] : String(parts[1])
+        var zone = "Z"
+        if parts.count == 5 {
+            switch parts[4].uppercased() {
+            case "Z", "UTC", "GMT": zone = "Z"
+            default:
+                guard parts[4].first == "+" || parts[4].first == "-" else { return nil }
+                zone = String(parts[4])
+            }
+        }
+        let month2 = month < 9 ? "0\(month + 1)" : "\(month + 1)"
+        return Timestamp.parse("\(parts[2])-\(month2)-\(day)T\(parts[3])\(zone)")
+    }
+}
