@@ -60,18 +60,24 @@ public struct TokenStore: Sendable {
     }
 
     /// The principal a bearer token stands for, or nil when it is unknown, revoked or expired.
-    /// Records the use (`last_used_at`, at most once a minute per token to keep reads cheap).
+    /// Records the use in `last_used_at` at most once a minute per token: a read on every request, a write (and a
+    /// commit) only when the recorded use is older than that.
     public func authenticate(_ token: String, now: Date = Date()) async throws -> Principal? {
         guard token.hasPrefix("mdr_"), token.utf8.count < 200 else { return nil }
         let rows = try await database.client.query(
             """
-            UPDATE api_tokens SET last_used_at = CASE
-                WHEN last_used_at IS NULL OR last_used_at < \(now) - interval '1 minute' THEN \(now) ELSE last_used_at END
+            SELECT token_id, name, role, tenant_id, last_used_at FROM api_tokens
             WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(now))
-            RETURNING token_id, name, role, tenant_id
             """, logger: database.logger)
-        for try await (id, name, role, tenant) in rows.decode((UUID, String, String, String?).self) {
+        for try await (id, name, role, tenant, lastUsed) in rows.decode((UUID, String, String, String?, Date?).self) {
             guard let role = Role(rawValue: role) else { return nil }
+            if lastUsed.map({ now.timeIntervalSince($0) >= 60 }) ?? true {
+                try await database.client.query(
+                    """
+                    UPDATE api_tokens SET last_used_at = \(now)
+                    WHERE token_id = \(id) AND (last_used_at IS NULL OR last_used_at < \(now) - interval '1 minute')
+                    """, logger: database.logger)
+            }
             return Principal(id: "token:\(id.uuidString.lowercased())", name: name, role: role, tenant: tenant.flatMap(TenantID.init(rawValue:)))
         }
         return nil
