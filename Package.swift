@@ -138,6 +138,7 @@ let package = Package(
             dependencies: [
                 "MDRServer", "MDRApplication", "MDRStore", "MDRDomain", "MDRTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -152,13 +152,39 @@ extension CommandService {
     /// update or rejected on its own: one bad signal never loses the others. All good ones are appended in one
     /// transaction.
     public func ingestNativeSignals(tenant: TenantID, body: Data, context: CommandContext) async throws -> CommandOutcome<IngestReport> {
-        let parsed = try NativeSignalParser.parseBatch(body)
+        try await ingest(tenant: tenant, format: "ingest", request: String(decoding: body, as: UTF8.self), context: context) {
+            try NativeSignalParser.parseBatch(body)
+        }
+    }
+
+    /// Ingests a batch of Microsoft Graph security alerts (v2): a JSON array, a `{"value": [ … ]}` list response or
+    /// NDJSON (one alert per line). Each alert is judged on its own, as for native signals.
+    public func ingestGraphAlerts(tenant: TenantID, body: Data, context: CommandContext) async throws -> CommandOutcome<IngestReport> {
+        try await ingest(tenant: tenant, format: "ingest-graph", request: String(decoding: body, as: UTF8.self), context: context) {
+            try GraphAlertParser.parseBatch(body)
+        }
+    }
+
+    /// Ingests CEF events, one per line (as received over syslog). A line without a usable `rt` is timed by the
+    /// time source. Each line is judged on its own; its index is its 0-based line number.
+    public func ingestCEF(tenant: TenantID, text: String, context: CommandContext) async throws -> CommandOutcome<IngestReport> {
+        let receivedAt = time.now()
+        return try await ingest(tenant: tenant, format: "ingest-cef", request: text, context: context) {
+            CEFParser.parseLines(text, receivedAt: receivedAt)
+        }
+    }
+
+    /// The one path of every ingest format: parse, check the batch size, then run as a command whose fingerprint is
+    /// the format, the tenant and the request as received.
+    private func ingest(
+        tenant: TenantID, format: String, request: String, context: CommandContext, parse: () throws -> ParsedBatch
+    ) async throws -> CommandOutcome<IngestReport> {
+        let parsed = try parse()
         guard parsed.count > 0 else { throw DomainError(.batchEmpty, .invalid, "the batch holds no signals") }
         guard parsed.count <= maxBatchSize else {
             throw DomainError(.batchTooLarge, .invalid, "a batch holds at most \(maxBatchSize) signals; this one holds \(parsed.count): split it")
         }
-        let fingerprint = ["ingest", tenant.rawValue, String(decoding: body, as: UTF8.self)]
-        return try await execute(tenant: tenant, context: context, fingerprint: fingerprint) {
+        return try await execute(tenant: tenant, context: context, fingerprint: [format, tenant.rawValue, request]) {
             try await decideIngest(tenant: tenant, parsed: parsed, context: context)
         }
     }

@@ -53,15 +53,45 @@ extension APIHandler {
     func ingestSignals(_ input: Operations.IngestSignals.Input) async throws -> Operations.IngestSignals.Output {
         let (principal, tenant) = try authorize(.ingestSignals, tenant: input.path.tenantId)
         guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
-        // The items are free-form objects in the contract so that the parser judges each on its own. Sorted keys
-        // make the bytes, and so the idempotency fingerprint, independent of the client's key order and spacing.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = try encoder.encode(body)
+        // The items are free-form objects in the contract so that the parser judges each on its own.
+        let bytes = try Self.canonicalJSON(body)
         let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
         let commands = services.commands
         let outcome = try await withinDeadline { try await commands.ingestNativeSignals(tenant: tenant, body: bytes, context: context) }
         return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
+    }
+
+    func ingestGraphAlerts(_ input: Operations.IngestGraphAlerts.Input) async throws -> Operations.IngestGraphAlerts.Output {
+        let (principal, tenant) = try authorize(.ingestSignals, tenant: input.path.tenantId)
+        let bytes: Data
+        switch input.body {
+        case .json(let body): bytes = try Self.canonicalJSON(body)
+        // NDJSON is passed on as received: the parser splits it into alerts, one per line.
+        case .applicationXNdjson(let body): bytes = try await Data(collecting: body, upTo: .max)
+        }
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline { try await commands.ingestGraphAlerts(tenant: tenant, body: bytes, context: context) }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
+    }
+
+    func ingestCEFEvents(_ input: Operations.IngestCEFEvents.Input) async throws -> Operations.IngestCEFEvents.Output {
+        let (principal, tenant) = try authorize(.ingestSignals, tenant: input.path.tenantId)
+        guard case .plainText(let body) = input.body else { throw Problem.badRequest("expected a text/plain body") }
+        // `BodyLimitMiddleware` has already collected the body within the limit.
+        let text = try await String(collecting: body, upTo: .max)
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline { try await commands.ingestCEF(tenant: tenant, text: text, context: context) }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
+    }
+
+    /// A free-form JSON body as bytes with sorted keys: the bytes, and so the idempotency fingerprint, do not depend
+    /// on the client's key order and spacing.
+    static func canonicalJSON(_ body: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(body)
     }
 }
 
