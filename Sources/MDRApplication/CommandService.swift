@@ -143,8 +143,23 @@ public struct IngestReport: Codable, Sendable, Equatable {
     public var accepted: Int
     public var duplicates: Int
     public var updated: Int
+    /// New signals a suppression rule matched: stored and counted for the report, not escalated.
+    public var suppressed: Int
     public var rejected: Int
     public var items: [Item]
+}
+
+extension IngestReport {
+    /// Reports stored before suppression existed (idempotent replays) have no `suppressed`: it was 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        accepted = try c.decode(Int.self, forKey: .accepted)
+        duplicates = try c.decode(Int.self, forKey: .duplicates)
+        updated = try c.decode(Int.self, forKey: .updated)
+        suppressed = try c.decodeIfPresent(Int.self, forKey: .suppressed) ?? 0
+        rejected = try c.decode(Int.self, forKey: .rejected)
+        items = try c.decode([Item].self, forKey: .items)
+    }
 }
 
 extension CommandService {
@@ -192,10 +207,11 @@ extension CommandService {
     func decideIngest(tenant: TenantID, parsed: ParsedBatch, context: CommandContext) async throws -> Decision<IngestReport> {
         let now = time.now()
         let streams = Array(Set(parsed.signals.map(\.signal.stream)))
-        let history = try await store.readStreams(tenant: tenant, streams + [.tenant])
+        let history = try await store.readStreams(tenant: tenant, streams + [.tenant, .suppressionRules])
         guard try Self.fold(TenantDecider.self, history[.tenant]).state != nil else {
             throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found: onboard it first")
         }
+        let rules = try Self.fold(SuppressionDecider.self, history[.suppressionRules])
         var states: [StreamName: SignalDecider.State] = [:]
         var expectations: [StreamName: ExpectedVersion] = [:]
         for stream in streams {
@@ -210,7 +226,9 @@ extension CommandService {
         for (index, signal) in parsed.signals {
             let stream = signal.stream
             let state = states[stream] ?? SignalDecider.initialState
-            let decided = try SignalDecider.decide(.init(signal: signal, newID: SignalID(rawValue: UUID()), receivedAt: now), state)
+            let suppressedBy = rules.state.matching(signal, at: now)?.id
+            let decided = try SignalDecider.decide(
+                .init(signal: signal, newID: SignalID(rawValue: UUID()), receivedAt: now, suppressedBy: suppressedBy), state)
             let next = SignalDecider.fold(decided, from: state)
             states[stream] = next
             events += decided.map { EventToAppend($0, stream: stream, metadata: context.metadata) }
@@ -219,10 +237,60 @@ extension CommandService {
         items.sort { $0.index < $1.index }
         let report = IngestReport(
             accepted: items.count { $0.outcome == .accepted }, duplicates: items.count { $0.outcome == .duplicate },
-            updated: items.count { $0.outcome == .updated }, rejected: items.count { $0.outcome == .rejected }, items: items)
-        // The tenant must still exist at commit; signal streams must not have moved (a concurrent copy of the same alert).
+            updated: items.count { $0.outcome == .updated }, suppressed: items.count { $0.outcome == .suppressed },
+            rejected: items.count { $0.outcome == .rejected }, items: items)
+        // The tenant must still exist at commit; signal streams must not have moved (a concurrent copy of the same alert);
+        // nor the suppression rules the signals were judged by.
         let touched = Set(events.map(\.stream))
-        return Decision(events: events, expectations: expectations.filter { touched.contains($0.key) }, result: report)
+        var expected = expectations.filter { touched.contains($0.key) }
+        if !events.isEmpty { expected[.suppressionRules] = .at(rules.version) }
+        return Decision(events: events, expectations: expected, result: report)
+    }
+}
+
+// MARK: - Suppression rules
+
+extension CommandService {
+    /// Adds a suppression rule to a tenant (SOC, during tuning and later). Refusals: see `SuppressionDecider`.
+    public func addSuppressionRule(
+        tenant: TenantID, match: SuppressionMatch, reason: String, expiresAt: Date?, context: CommandContext
+    ) async throws -> CommandOutcome<SuppressionRule> {
+        let id = UUID()
+        let matchJSON = String(decoding: try JSONCoding.encoder().encode(match), as: UTF8.self)
+        let expiry = expiresAt.map { String($0.timeIntervalSince1970) } ?? "-"
+        return try await execute(tenant: tenant, context: context, fingerprint: ["suppression-add", matchJSON, reason, expiry]) {
+            let history = try await store.readStreams(tenant: tenant, [.tenant, .suppressionRules])
+            guard try Self.fold(TenantDecider.self, history[.tenant]).state != nil else {
+                throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found")
+            }
+            let loaded = try Self.fold(SuppressionDecider.self, history[.suppressionRules])
+            let events = try SuppressionDecider.decide(
+                .add(id: id, match: match, reason: reason, expiresAt: expiresAt, by: context.principal, at: time.now()), loaded.state)
+            guard let rule = SuppressionDecider.fold(events, from: loaded.state).rule(id) else {
+                throw DomainError(.suppressionRuleNotFound, .notFound, "nothing decided")
+            }
+            return Decision(
+                events: events.map { EventToAppend($0, metadata: context.metadata) },
+                expectations: [.suppressionRules: .at(loaded.version)], result: rule)
+        }
+    }
+
+    /// Expires a suppression rule now: later signals are no longer suppressed by it.
+    public func expireSuppressionRule(tenant: TenantID, rule: UUID, context: CommandContext) async throws -> CommandOutcome<SuppressionRule> {
+        try await execute(tenant: tenant, context: context, fingerprint: ["suppression-expire", rule.uuidString.lowercased()]) {
+            let history = try await store.readStreams(tenant: tenant, [.tenant, .suppressionRules])
+            guard try Self.fold(TenantDecider.self, history[.tenant]).state != nil else {
+                throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found")
+            }
+            let loaded = try Self.fold(SuppressionDecider.self, history[.suppressionRules])
+            let events = try SuppressionDecider.decide(.expire(id: rule, by: context.principal, at: time.now()), loaded.state)
+            guard let result = SuppressionDecider.fold(events, from: loaded.state).rule(rule) else {
+                throw DomainError(.suppressionRuleNotFound, .notFound, "suppression rule not found")
+            }
+            return Decision(
+                events: events.map { EventToAppend($0, metadata: context.metadata) },
+                expectations: [.suppressionRules: .at(loaded.version)], result: result)
+        }
     }
 }
 

@@ -27,6 +27,14 @@ public struct QueryService: Sendable {
         return DeviceDecider.fold(try events.map { try $0.decoded() }).device ?? DeviceIsolation(deviceID: id)
     }
 
+    /// The tenant's suppression rules, active and expired, newest first; nil when the tenant does not exist.
+    public func suppressionRules(_ tenant: TenantID) async throws -> [SuppressionRule]? {
+        let history = try await store.readStreams(tenant: tenant, [.tenant, .suppressionRules])
+        guard TenantDecider.fold(try (history[.tenant] ?? []).map { try $0.decoded() }) != nil else { return nil }
+        let state = SuppressionDecider.fold(try (history[.suppressionRules] ?? []).map { try $0.decoded() })
+        return state.rules.reversed()
+    }
+
     /// A page of the tenant's raw event log, after a position.
     public func events(tenant: TenantID, after position: Int64, limit: Int) async throws -> [RecordedEvent] {
         try await store.readLog(tenant: tenant, after: position, limit: limit)

@@ -14,6 +14,8 @@ import Testing
         .releaseDevice: [.soc],
         .onboardTenant: [.dynamic],
         .readTenant: [.soc, .dynamic, .customer],
+        .manageSuppressionRules: [.soc],
+        .readSuppressionRules: [.soc, .dynamic],
     ]
 
     static func principal(_ role: Role, of tenant: TenantID = Fixtures.acme) -> Principal {

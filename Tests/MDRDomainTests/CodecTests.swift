@@ -48,12 +48,28 @@ import Testing
             Fixtures.releaseRequested(),
             Fixtures.released(),
             .deviceReleased(DeviceReleased(deviceID: Fixtures.ws42, releasedAt: t, edrActionID: nil)),
+            .signalIngested(
+                SignalIngested(
+                    signalID: Fixtures.signalID(3), signal: Fixtures.signal(alert: "da-3"), receivedAt: t,
+                    suppressedBy: UUID(uuidString: "00000000-0000-0000-0000-00000000000a")!)),
+            .suppressionRuleAdded(
+                SuppressionRuleAdded(
+                    ruleID: UUID(uuidString: "00000000-0000-0000-0000-00000000000a")!,
+                    match: SuppressionMatch(source: .endpoint, titleContains: "backup", device: Fixtures.ws42, user: "svc@acme.example",
+                        ip: "10.0.0.1", fileHash: "abc", mitreTechnique: "T1059"),
+                    reason: "nightly backup job", addedBy: "soc:anna", addedAt: t, expiresAt: t.addingTimeInterval(86_400))),
+            .suppressionRuleAdded(
+                SuppressionRuleAdded(
+                    ruleID: UUID(uuidString: "00000000-0000-0000-0000-00000000000b")!, match: SuppressionMatch(ip: "10.0.0.2"),
+                    reason: "scanner", addedBy: "soc:anna", addedAt: t, expiresAt: nil)),
+            .suppressionRuleExpired(
+                SuppressionRuleExpired(ruleID: UUID(uuidString: "00000000-0000-0000-0000-00000000000a")!, expiredBy: "soc:anna", expiredAt: t)),
         ]
     }()
 
     @Test func theSamplesCoverEveryKnownEventType() {
         #expect(Set(Self.everyEvent.map(\.type)) == Set(EventCodec.knownTypes))
-        #expect(EventCodec.knownTypes.count == 13)
+        #expect(EventCodec.knownTypes.count == 15)
     }
 
     @Test(arguments: everyEvent)
@@ -68,7 +84,7 @@ import Testing
         #expect(EventCodec.knownTypes == [
             "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceReleaseRequested", "DeviceReleased",
             "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentResolved", "SignalAttached", "SignalIngested",
-            "SignalUpdated", "TenantOnboarded",
+            "SignalUpdated", "SuppressionRuleAdded", "SuppressionRuleExpired", "TenantOnboarded",
         ])
         #expect(Self.everyEvent.allSatisfy { $0.schemaVersion == 1 })
     }

@@ -164,6 +164,17 @@ import Testing
         #expect(log.state == DeviceIncidentRule.State())
     }
 
+    @Test func suppressedSignalsMakeNoIncidentAndJoinNone() {
+        var suppressed = Fixtures.ingested(1)
+        suppressed.suppressedBy = UUID(uuidString: "00000000-0000-0000-0000-00000000000a")!
+        #expect(DeviceIncidentRule.decide(suppressed, DeviceIncidentRule.State(), newIncidentID: Fixtures.incidentID(1)).isEmpty)
+        var log = Log()
+        log.ingest(2)
+        var later = Fixtures.ingested(3)
+        later.suppressedBy = suppressed.suppressedBy
+        #expect(DeviceIncidentRule.decide(later, log.state, newIncidentID: Fixtures.incidentID(3)).isEmpty)
+    }
+
     @Test func informationalSignalsDoNotJoinAnOpenIncident() {
         var log = Log()
         log.ingest(1)

@@ -46,6 +46,8 @@ public enum Action: String, Sendable, CaseIterable {
     case releaseDevice
     case onboardTenant
     case readTenant
+    case manageSuppressionRules
+    case readSuppressionRules
 }
 
 /// The access policy: a pure function of principal, action and tenant.
@@ -58,6 +60,9 @@ public enum AccessPolicy {
         case .triageIncident, .isolateDevice, .releaseDevice: [.soc]
         case .onboardTenant: [.dynamic]
         case .readTenant: [.soc, .dynamic, .customer]
+        case .manageSuppressionRules: [.soc]
+        // Tuning is the SOC's business: customers do not see the rules.
+        case .readSuppressionRules: [.soc, .dynamic]
         }
     }
 

@@ -45,6 +45,7 @@ public enum DeviceIncidentRule {
     /// Decides what a newly ingested signal does to incidents. `newIncidentID` names the incident to open, if any.
     public static func decide(_ signal: SignalIngested, _ state: State, newIncidentID: IncidentID) -> [DomainEvent] {
         let devices = signal.signal.entities.devices
+        guard signal.suppressedBy == nil else { return [] }  // Suppressed signals are counted, not escalated.
         guard signal.signal.severity > .informational, !devices.isEmpty else { return [] }
         // One incident per device: join the first device's open incident if any device has one.
         var joined: [IncidentID] = []

@@ -27,6 +27,8 @@ public enum DomainEvent: Sendable, Equatable {
     case deviceIsolationFailed(DeviceIsolationFailed)
     case deviceReleaseRequested(DeviceReleaseRequested)
     case deviceReleased(DeviceReleased)
+    case suppressionRuleAdded(SuppressionRuleAdded)
+    case suppressionRuleExpired(SuppressionRuleExpired)
 
     /// The payload, type-erased.
     public var payload: any DomainEventPayload {
@@ -44,6 +46,8 @@ public enum DomainEvent: Sendable, Equatable {
         case .deviceIsolationFailed(let e): e
         case .deviceReleaseRequested(let e): e
         case .deviceReleased(let e): e
+        case .suppressionRuleAdded(let e): e
+        case .suppressionRuleExpired(let e): e
         }
     }
 
@@ -66,6 +70,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .deviceIsolationFailed(let e): .device(e.deviceID)
         case .deviceReleaseRequested(let e): .device(e.deviceID)
         case .deviceReleased(let e): .device(e.deviceID)
+        case .suppressionRuleAdded, .suppressionRuleExpired: .suppressionRules
         }
     }
 }
@@ -112,6 +117,8 @@ public enum EventCodec {
             entry(DeviceIsolationFailed.self, DomainEvent.deviceIsolationFailed),
             entry(DeviceReleaseRequested.self, DomainEvent.deviceReleaseRequested),
             entry(DeviceReleased.self, DomainEvent.deviceReleased),
+            entry(SuppressionRuleAdded.self, DomainEvent.suppressionRuleAdded),
+            entry(SuppressionRuleExpired.self, DomainEvent.suppressionRuleExpired),
         ])
     }()
 

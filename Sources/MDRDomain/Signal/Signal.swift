@@ -91,11 +91,15 @@ public struct SignalIngested: DomainEventPayload {
     public var signalID: SignalID
     public var signal: Signal
     public var receivedAt: Date
+    /// The tenant's suppression rule that matched the signal when it arrived: stored and counted, not escalated.
+    /// Absent (nil) for signals that no rule suppressed.
+    public var suppressedBy: UUID?
 
-    public init(signalID: SignalID, signal: Signal, receivedAt: Date) {
+    public init(signalID: SignalID, signal: Signal, receivedAt: Date, suppressedBy: UUID? = nil) {
         self.signalID = signalID
         self.signal = signal
         self.receivedAt = receivedAt
+        self.suppressedBy = suppressedBy
     }
 }
 

@@ -8,6 +8,8 @@ public enum SignalOutcome: String, Sendable, Codable {
     case duplicate
     /// The same alert with a new status or severity: the update is stored.
     case updated
+    /// New and matched by a suppression rule: stored (counted for the report) but not escalated.
+    case suppressed
     /// Bad shape: nothing stored; the reason is reported with the signal's index in the batch.
     case rejected
 }
@@ -28,10 +30,13 @@ public enum SignalDecider: Decider {
         /// The id to give the signal if it is new (ids come in as values: the domain makes none).
         public var newID: SignalID
         public var receivedAt: Date
-        public init(signal: Signal, newID: SignalID, receivedAt: Date) {
+        /// The suppression rule that matches the signal, if any: a new signal is then stored marked as suppressed.
+        public var suppressedBy: UUID?
+        public init(signal: Signal, newID: SignalID, receivedAt: Date, suppressedBy: UUID? = nil) {
             self.signal = signal
             self.newID = newID
             self.receivedAt = receivedAt
+            self.suppressedBy = suppressedBy
         }
     }
     public typealias Event = DomainEvent
@@ -41,7 +46,7 @@ public enum SignalDecider: Decider {
     public static func decide(_ command: Command, _ state: State) throws(DomainError) -> [DomainEvent] {
         let signal = command.signal
         guard let current = state.current, let id = state.signalID else {
-            return [.signalIngested(SignalIngested(signalID: command.newID, signal: signal, receivedAt: command.receivedAt))]
+            return [.signalIngested(SignalIngested(signalID: command.newID, signal: signal, receivedAt: command.receivedAt, suppressedBy: command.suppressedBy))]
         }
         if current.status == signal.status && current.severity == signal.severity {
             return []
@@ -57,7 +62,7 @@ public enum SignalDecider: Decider {
     /// The outcome to report for a decision.
     public static func outcome(of events: [DomainEvent]) -> SignalOutcome {
         switch events.first {
-        case .signalIngested?: .accepted
+        case .signalIngested(let e)?: e.suppressedBy == nil ? .accepted : .suppressed
         case .signalUpdated?: .updated
         default: .duplicate
         }

@@ -194,6 +194,46 @@ extension APIHandler {
     }
 }
 
+// MARK: - Suppression rules
+
+extension APIHandler {
+    func listSuppressionRules(_ input: Operations.ListSuppressionRules.Input) async throws -> Operations.ListSuppressionRules.Output {
+        let (_, tenant) = try authorize(.readSuppressionRules, tenant: input.path.tenantId)
+        let queries = services.queries
+        guard let rules = try await withinDeadline({ try await queries.suppressionRules(tenant) }) else {
+            throw DomainError.tenantNotFound(tenant.rawValue)
+        }
+        let now = services.commands.time.now()
+        return .ok(.init(body: .json(.init(rules: rules.map { .init($0, now: now) }))))
+    }
+
+    func addSuppressionRule(_ input: Operations.AddSuppressionRule.Input) async throws -> Operations.AddSuppressionRule.Output {
+        let (principal, tenant) = try authorize(.manageSuppressionRules, tenant: input.path.tenantId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        let match = try SuppressionMatch(body.match)
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline {
+            try await commands.addSuppressionRule(
+                tenant: tenant, match: match, reason: body.reason ?? "", expiresAt: body.expiresAt, context: context)
+        }
+        let now = commands.time.now()
+        return .created(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, now: now))))
+    }
+
+    func expireSuppressionRule(_ input: Operations.ExpireSuppressionRule.Input) async throws -> Operations.ExpireSuppressionRule.Output {
+        let (principal, tenant) = try authorize(.manageSuppressionRules, tenant: input.path.tenantId)
+        guard let rule = UUID(uuidString: input.path.ruleId) else {
+            throw DomainError(.suppressionRuleNotFound, .notFound, "suppression rule '\(input.path.ruleId.prefix(80))' not found")
+        }
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline { try await commands.expireSuppressionRule(tenant: tenant, rule: rule, context: context) }
+        let now = commands.time.now()
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, now: now))))
+    }
+}
+
 // MARK: - The event log
 
 extension APIHandler {

@@ -60,7 +60,39 @@ extension IsolationType {
     init(_ wire: Components.Schemas.IsolateDeviceRequest.IsolationTypePayload) { self = IsolationType(rawValue: wire.rawValue)! }
 }
 
+extension SuppressionMatch {
+    init(_ wire: Components.Schemas.SuppressionMatch) throws {
+        var device: DeviceID?
+        if let raw = wire.device, !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let id = DeviceID(rawValue: raw) else {
+                throw DomainError(.invalidField, .invalid, "match.device: '\(raw.prefix(80))' is not a device id (1–200 characters without '/')")
+            }
+            device = id
+        }
+        self.init(
+            source: wire.source.map { SignalSource(rawValue: $0.rawValue)! }, titleContains: wire.titleContains, device: device, user: wire.user,
+            ip: wire.ip, fileHash: wire.fileHash, mitreTechnique: wire.mitreTechnique)
+    }
+}
+
 // MARK: - Responses
+
+extension Components.Schemas.SuppressionMatch {
+    init(_ m: SuppressionMatch) {
+        self.init(
+            source: m.source.map { .init(rawValue: $0.rawValue)! }, titleContains: m.titleContains, device: m.device?.rawValue, user: m.user,
+            ip: m.ip, fileHash: m.fileHash, mitreTechnique: m.mitreTechnique)
+    }
+}
+
+extension Components.Schemas.SuppressionRule {
+    /// The rule, with its status at `now`.
+    init(_ r: SuppressionRule, now: Date) {
+        self.init(
+            ruleId: r.id.uuidString.lowercased(), match: .init(r.match), reason: r.reason, addedBy: r.addedBy, addedAt: r.addedAt,
+            expiresAt: r.expiresAt, expiredAt: r.expiredAt, expiredBy: r.expiredBy, status: r.isActive(at: now) ? .active : .expired)
+    }
+}
 
 extension Components.Schemas.Tenant {
     init(_ t: Tenant) {
@@ -79,7 +111,7 @@ extension Components.Schemas.Tenant {
 extension Components.Schemas.IngestReport {
     init(_ r: IngestReport) {
         self.init(
-            accepted: r.accepted, duplicates: r.duplicates, updated: r.updated, rejected: r.rejected,
+            accepted: r.accepted, duplicates: r.duplicates, updated: r.updated, suppressed: r.suppressed, rejected: r.rejected,
             items: r.items.map {
                 .init(
                     index: $0.index, outcome: .init(rawValue: $0.outcome.rawValue)!, signalId: $0.signalID?.description, code: $0.code,
