@@ -146,8 +146,7 @@ public enum NativeSignalParser {
         }
         var users: [String] = []
         for raw in e?.users ?? [] {
-            let u = raw.trimmingCharacters(in: .whitespaces)
-            guard !u.isEmpty, u.utf8.count <= 256, !u.contains(where: \.isNewline) else {
+            guard let u = Account.normalised(raw) else {
                 return fail("entities.users: '\(raw.prefix(40))' is not an account identifier")
             }
             if !users.contains(u) { users.append(u) }
@@ -159,8 +158,7 @@ public enum NativeSignalParser {
         }
         var hashes: [String] = []
         for raw in e?.fileHashes ?? [] {
-            let h = raw.lowercased()
-            guard [32, 40, 64].contains(h.utf8.count), h.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+            guard let h = FileHash.normalised(raw) else {
                 return fail("entities.fileHashes: '\(raw.prefix(70))' is not an MD5, SHA-1 or SHA-256 in hex")
             }
             if !hashes.contains(h) { hashes.append(h) }
