@@ -119,7 +119,16 @@ public enum GraphAlertParser {
             Signal(
                 source: source(service: alert.serviceSource, detection: alert.detectionSource), sourceAlertID: id,
                 severity: severity(alert.severity), status: status(alert.status), title: title, observedAt: observedAt,
-                entities: entities.entities, mitreTechniques: techniques))
+                entities: entities.entities, mitreTechniques: techniques, category: identifier(alert.category),
+                providerAlertID: identifier(alert.providerAlertId), providerIncidentID: identifier(alert.incidentId)))
+    }
+
+    /// A short identifier-like value (category, provider ids) or nothing: never free text.
+    static func identifier(_ raw: String?) -> String? {
+        guard let value = raw?.trimmingCharacters(in: .whitespaces), !value.isEmpty, value.utf8.count <= 128,
+            value.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:".contains($0) })
+        else { return nil }
+        return value
     }
 
     // MARK: The allow-listed shape
@@ -149,6 +158,9 @@ public enum GraphAlertParser {
         var createdDateTime: String?
         var firstActivityDateTime: String?
         var mitreTechniques: [String?]?
+        var category: String?
+        var providerAlertId: String?
+        var incidentId: String?
         var evidence: [LenientEvidence]?
     }
 
@@ -164,6 +176,7 @@ public enum GraphAlertParser {
         // deviceEvidence
         var mdeDeviceId: String?
         var deviceDnsName: String?
+        var ipInterfaces: [String]?
         // userEvidence
         var userAccount: UserAccount?
         // mailboxEvidence
@@ -182,7 +195,7 @@ public enum GraphAlertParser {
 
         enum CodingKeys: String, CodingKey {
             case odataType = "@odata.type"
-            case mdeDeviceId, deviceDnsName, userAccount, primaryAddress, ipAddress, fileDetails, imageFile
+            case mdeDeviceId, deviceDnsName, ipInterfaces, userAccount, primaryAddress, ipAddress, fileDetails, imageFile
             case recipientEmailAddress, senderIp, url
         }
 
@@ -234,6 +247,8 @@ extension EntityCollector {
         switch evidence.kind {
         case "deviceEvidence":
             device(evidence.mdeDeviceId.flatMap(nonEmpty) ?? evidence.deviceDnsName)
+            // The device's addresses during the alert: what links it to firewall events about the same machine.
+            for address in evidence.ipInterfaces ?? [] { ip(address) }
         case "userEvidence":
             let account = evidence.userAccount
             user(account?.userPrincipalName.flatMap(nonEmpty) ?? account?.azureAdUserId.flatMap(nonEmpty) ?? account?.userSid)

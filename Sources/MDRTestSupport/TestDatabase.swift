@@ -98,9 +98,10 @@ public enum Fixtures {
 
     public static func signal(
         alert: String, device: String? = "ws-0042", severity: String = "high", source: String = "endpoint", status: String = "new",
-        observedAt: String = "2026-11-29T10:15:30Z"
+        observedAt: String = "2026-11-29T10:15:30Z", users: [String] = [], ips: [String] = []
     ) -> [String: Any] {
-        var entities: [String: Any] = ["users": ["anna@example.nl"], "ips": ["203.0.113.7"]]
+        // Only the entities asked for: signals that share a user or an address are correlated into one incident.
+        var entities: [String: Any] = ["users": users, "ips": ips]
         if let device { entities["devices"] = [device] }
         return [
             "source": source, "sourceAlertId": alert, "severity": severity, "status": status, "title": "Suspicious behaviour",

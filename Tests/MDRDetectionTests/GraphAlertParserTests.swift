@@ -59,9 +59,13 @@ import MDRDomain
                 "8963a19fb992ad9a76576c5638fd68292cffb9aaac29eb8285f9abf6196a7dec", "5f1e8acedc065031aad553b710838eb366cfee9a",
                 "de96a6e69944335375dc1ac238336066889d9ffc7d73628ef4fe1b1b160ab32c",
             ])
-        // The process's SYSTEM account, the device's interfaces and an ipEvidence of the wrong shape add nothing.
+        #expect(signal.category == "Impact")
+        #expect(signal.providerAlertID == "da638321887511155401_-1489032421")
+        #expect(signal.providerIncidentID == "4711")
+        // The device's interface addresses link it to firewall events; the process's SYSTEM account and an ipEvidence
+        // of the wrong shape add nothing.
         #expect(signal.entities.users.isEmpty)
-        #expect(signal.entities.ips.isEmpty)
+        #expect(signal.entities.ips == ["10.0.0.42"])
     }
 
     @Test func aPhishingAlertKeepsOnlyTheRecipientTheRelayingServerAndAnIPLiteralURLHost() throws {

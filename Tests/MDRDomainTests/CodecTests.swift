@@ -30,6 +30,10 @@ import Testing
             .signalUpdated(SignalUpdated(signalID: Fixtures.signalID(1), source: .endpoint, sourceAlertID: "da-0001", status: .resolved, severity: .low, receivedAt: t)),
             Fixtures.incidentOpened(1, devices: [Fixtures.ws42, Fixtures.ws43]),
             Fixtures.signalAttached(1, signal: 3, devices: [Fixtures.ws43], severity: .critical),
+            .incidentPriorityRaised(
+                IncidentPriorityRaised(
+                    incidentID: Fixtures.incidentID(1), from: .p3, to: .p1, reasons: ["signals from 3 sources (antivirus, endpoint, firewall)"],
+                    raisedAt: Fixtures.t0)),
             .incidentConfirmed(
                 IncidentConfirmed(incidentID: Fixtures.incidentID(1), priority: .p1, summary: "Ransomware", confirmedBy: "soc:anna", confirmedAt: t)),
             .incidentDismissed(
@@ -69,7 +73,7 @@ import Testing
 
     @Test func theSamplesCoverEveryKnownEventType() {
         #expect(Set(Self.everyEvent.map(\.type)) == Set(EventCodec.knownTypes))
-        #expect(EventCodec.knownTypes.count == 15)
+        #expect(EventCodec.knownTypes.count == 16)
     }
 
     @Test(arguments: everyEvent)
@@ -83,7 +87,7 @@ import Testing
     @Test func eventTypeNamesAreThePastTenseFactsStored() {
         #expect(EventCodec.knownTypes == [
             "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceReleaseRequested", "DeviceReleased",
-            "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentResolved", "SignalAttached", "SignalIngested",
+            "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "SignalAttached", "SignalIngested",
             "SignalUpdated", "SuppressionRuleAdded", "SuppressionRuleExpired", "TenantOnboarded",
         ])
         #expect(Self.everyEvent.allSatisfy { $0.schemaVersion == 1 })

@@ -96,11 +96,16 @@ enum Fixtures {
 
     static func incidentOpened(_ n: Int = 1, devices: [DeviceID] = [ws42], severity: Severity = .high) -> DomainEvent {
         .incidentOpened(
-            IncidentOpened(incidentID: incidentID(n), devices: devices, signalID: signalID(n), severity: severity, openedAt: t0))
+            IncidentOpened(
+                incidentID: incidentID(n), signalID: signalID(n), severity: severity, openedAt: t0, priority: .p2, source: .endpoint,
+                observedAt: t0, entities: SignalEntities(devices: devices)))
     }
 
     static func signalAttached(_ incident: Int = 1, signal: Int, devices: [DeviceID] = [ws42], severity: Severity = .high) -> DomainEvent {
-        .signalAttached(SignalAttached(incidentID: incidentID(incident), signalID: signalID(signal), devices: devices, severity: severity))
+        .signalAttached(
+            SignalAttached(
+                incidentID: incidentID(incident), signalID: signalID(signal), severity: severity, source: .endpoint, observedAt: t0,
+                entities: SignalEntities(devices: devices)))
     }
 
     static func openIncident(_ n: Int = 1, devices: [DeviceID] = [ws42]) -> Incident {

@@ -82,13 +82,13 @@ struct APIWorld: Sendable {
         return reply
     }
 
-    /// Ingests one high-severity endpoint signal about `device`, runs the device-incident processor until it is
+    /// Ingests one high-severity endpoint signal about `device`, runs the correlator until it is
     /// done, and returns the id of the incident the signal opened (through the event log API).
     func openIncident(_ tenant: String, device: String = "ws-0042", alert: String = "da-0001") async throws -> String {
         let connector = try await token(.connector, tenant)
         let reply = try await post("/v1/tenants/\(tenant)/signals", token: connector, ["signals": [Fixtures.signal(alert: alert, device: device)]])
         #expect(reply.status == .ok, "ingest: \(reply.text)")
-        try await ProcessorRunner(DeviceIncidentProcessor(), store: services.store, logger: TestDatabase.logger).drain()
+        try await ProcessorRunner(CorrelationProcessor(), store: services.store, logger: TestDatabase.logger).drain()
         let events = try await services.store.readLog(tenant: TenantID(rawValue: tenant)!, after: 0, limit: 1000, types: ["IncidentOpened"])
         let opened = try #require(events.last, "no incident was opened")
         let data = try #require(try JSONSerialization.jsonObject(with: Data(opened.data.utf8)) as? [String: Any])

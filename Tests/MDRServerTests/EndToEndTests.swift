@@ -9,14 +9,14 @@ import MDRTestSupport
 import ServiceLifecycle
 import Testing
 
-/// The seed's story over real loopback HTTP, with the device-incident processor running beside the server:
+/// The seed's story over real loopback HTTP, with the correlator running beside the server:
 /// Dynamic onboards a customer, its connector sends a signal, the SOC confirms the incident and isolates the device.
 @Suite struct EndToEndTests {
     @Test func signalBecomesIncidentThatIsConfirmedIsolatedAndReleasedOverHTTP() async throws {
         try await APIWorld.run(
             .live,
             background: { services in
-                [ProcessorRunner(DeviceIncidentProcessor(), store: services.store, pollInterval: .milliseconds(100), logger: TestDatabase.logger)]
+                [ProcessorRunner(CorrelationProcessor(), store: services.store, pollInterval: .milliseconds(100), logger: TestDatabase.logger)]
             }
         ) { api in
             let dynamic = try await api.token(.dynamic)
@@ -58,7 +58,7 @@ import Testing
             #expect(read.json["devices"] as? [String] == ["ws-0042"])
             let timeline = read.json["timeline"] as? [[String: Any]] ?? []
             #expect(timeline.map { $0["type"] as? String } == ["IncidentOpened"])
-            #expect(timeline.first?["actor"] as? String == "system:incident-rule")
+            #expect(timeline.first?["actor"] as? String == "system:correlator")
 
             // Isolation needs a confirmed incident.
             let isolate: [String: Any] = ["incidentId": incident, "isolationType": "Full", "comment": "ransomware behaviour on ws-0042"]

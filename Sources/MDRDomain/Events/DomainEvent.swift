@@ -19,6 +19,7 @@ public enum DomainEvent: Sendable, Equatable {
     case signalUpdated(SignalUpdated)
     case incidentOpened(IncidentOpened)
     case signalAttached(SignalAttached)
+    case incidentPriorityRaised(IncidentPriorityRaised)
     case incidentConfirmed(IncidentConfirmed)
     case incidentDismissed(IncidentDismissed)
     case incidentResolved(IncidentResolved)
@@ -38,6 +39,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .signalUpdated(let e): e
         case .incidentOpened(let e): e
         case .signalAttached(let e): e
+        case .incidentPriorityRaised(let e): e
         case .incidentConfirmed(let e): e
         case .incidentDismissed(let e): e
         case .incidentResolved(let e): e
@@ -62,6 +64,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .signalUpdated(let e): .signal(e.source, e.sourceAlertID)
         case .incidentOpened(let e): .incident(e.incidentID)
         case .signalAttached(let e): .incident(e.incidentID)
+        case .incidentPriorityRaised(let e): .incident(e.incidentID)
         case .incidentConfirmed(let e): .incident(e.incidentID)
         case .incidentDismissed(let e): .incident(e.incidentID)
         case .incidentResolved(let e): .incident(e.incidentID)
@@ -109,6 +112,7 @@ public enum EventCodec {
             entry(SignalUpdated.self, DomainEvent.signalUpdated),
             entry(IncidentOpened.self, DomainEvent.incidentOpened),
             entry(SignalAttached.self, DomainEvent.signalAttached),
+            entry(IncidentPriorityRaised.self, DomainEvent.incidentPriorityRaised),
             entry(IncidentConfirmed.self, DomainEvent.incidentConfirmed),
             entry(IncidentDismissed.self, DomainEvent.incidentDismissed),
             entry(IncidentResolved.self, DomainEvent.incidentResolved),

@@ -37,6 +37,14 @@ public struct Incident: Hashable, Sendable, Codable {
     public var devices: [DeviceID]
     public var signals: [SignalID]
     public var highestSeverity: Severity
+    /// The correlator's proposed priority while the incident is a candidate.
+    public var candidatePriority: Priority
+    public var sources: [SignalSource]
+    /// Every entity the incident's signals name.
+    public var entities: SignalEntities
+    /// The closed (or full) incident this one follows on from.
+    public var linkedTo: IncidentID?
+    /// The analyst's priority, set at confirmation.
     public var priority: Priority?
     public var summary: String?
     public var confirmedAt: Date?
@@ -51,35 +59,90 @@ public struct Incident: Hashable, Sendable, Codable {
 
 // MARK: Events
 
-/// A new incident candidate: signals about one device that no open incident covers.
+/// A new incident candidate, opened by the correlator for a signal that no open incident covers.
 public struct IncidentOpened: DomainEventPayload {
     public static let eventType = "IncidentOpened"
     public var incidentID: IncidentID
+    /// The devices the opening signal names (also in `entities`): isolation needs an incident that involves the device.
     public var devices: [DeviceID]
     public var signalID: SignalID
     public var severity: Severity
+    /// When the service received the opening signal: the triage SLA timer starts here.
     public var openedAt: Date
-    public init(incidentID: IncidentID, devices: [DeviceID], signalID: SignalID, severity: Severity, openedAt: Date) {
+    /// The priority the correlator proposes; an analyst sets the real one when confirming.
+    public var priority: Priority
+    public var source: SignalSource
+    /// When the source observed the opening signal: correlation windows are measured in observed time.
+    public var observedAt: Date
+    public var entities: SignalEntities
+    /// The ATT&CK tactics of the opening signal's techniques, as the correlator read them.
+    public var tactics: [MitreTactic]
+    /// A closed incident about the same entities: it is not reopened, the new candidate links to it. Also set when
+    /// the incident it continues was full.
+    public var linkedTo: IncidentID?
+
+    public init(
+        incidentID: IncidentID, signalID: SignalID, severity: Severity, openedAt: Date, priority: Priority, source: SignalSource,
+        observedAt: Date, entities: SignalEntities, tactics: [MitreTactic] = [], linkedTo: IncidentID? = nil
+    ) {
         self.incidentID = incidentID
-        self.devices = devices
+        self.devices = entities.devices
         self.signalID = signalID
         self.severity = severity
         self.openedAt = openedAt
+        self.priority = priority
+        self.source = source
+        self.observedAt = observedAt
+        self.entities = entities
+        self.tactics = tactics
+        self.linkedTo = linkedTo
     }
 }
 
-/// A further signal joins an open incident.
+/// A further signal joins an open or confirmed incident.
 public struct SignalAttached: DomainEventPayload {
     public static let eventType = "SignalAttached"
     public var incidentID: IncidentID
     public var signalID: SignalID
+    /// The devices the signal names (also in `entities`).
     public var devices: [DeviceID]
     public var severity: Severity
-    public init(incidentID: IncidentID, signalID: SignalID, devices: [DeviceID], severity: Severity) {
+    public var source: SignalSource
+    public var observedAt: Date
+    public var entities: SignalEntities
+    public var tactics: [MitreTactic]
+
+    public init(
+        incidentID: IncidentID, signalID: SignalID, severity: Severity, source: SignalSource, observedAt: Date,
+        entities: SignalEntities, tactics: [MitreTactic] = []
+    ) {
         self.incidentID = incidentID
         self.signalID = signalID
-        self.devices = devices
+        self.devices = entities.devices
         self.severity = severity
+        self.source = source
+        self.observedAt = observedAt
+        self.entities = entities
+        self.tactics = tactics
+    }
+}
+
+/// The correlator raised an open candidate's proposed priority: more sources, or an attack moving along the kill chain.
+public struct IncidentPriorityRaised: DomainEventPayload {
+    public static let eventType = "IncidentPriorityRaised"
+    public var incidentID: IncidentID
+    public var from: Priority
+    public var to: Priority
+    /// Why, in words an analyst reads: "signals from 3 sources", "kill chain: initial-access → impact".
+    public var reasons: [String]
+    public var raisedAt: Date
+
+    public init(incidentID: IncidentID, from: Priority, to: Priority, reasons: [String], raisedAt: Date) {
+        self.incidentID = incidentID
+        self.from = from
+        self.to = to
+        self.reasons = reasons
+        self.raisedAt = raisedAt
     }
 }
 
@@ -174,12 +237,19 @@ public enum IncidentDecider: Decider {
         case .incidentOpened(let e):
             return Incident(
                 id: e.incidentID, status: .open, openedAt: e.openedAt, devices: e.devices, signals: [e.signalID],
-                highestSeverity: e.severity)
+                highestSeverity: e.severity, candidatePriority: e.priority, sources: [e.source], entities: e.entities,
+                linkedTo: e.linkedTo)
         case .signalAttached(let e):
             guard var s = state else { return state }
             if !s.signals.contains(e.signalID) { s.signals.append(e.signalID) }
             for d in e.devices where !s.devices.contains(d) { s.devices.append(d) }
+            if !s.sources.contains(e.source) { s.sources.append(e.source) }
+            s.entities.merge(e.entities)
             s.highestSeverity = max(s.highestSeverity, e.severity)
+            return s
+        case .incidentPriorityRaised(let e):
+            guard var s = state else { return state }
+            s.candidatePriority = max(s.candidatePriority, e.to)
             return s
         case .incidentConfirmed(let e):
             guard var s = state else { return state }

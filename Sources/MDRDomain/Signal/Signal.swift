@@ -50,6 +50,14 @@ public struct SignalEntities: Hashable, Sendable, Codable {
     }
 
     public var isEmpty: Bool { devices.isEmpty && users.isEmpty && ips.isEmpty && fileHashes.isEmpty }
+
+    /// Adds the other entities that are not here yet, keeping first-seen order.
+    public mutating func merge(_ other: SignalEntities) {
+        for d in other.devices where !devices.contains(d) { devices.append(d) }
+        for u in other.users where !users.contains(u) { users.append(u) }
+        for ip in other.ips where !ips.contains(ip) { ips.append(ip) }
+        for h in other.fileHashes where !fileHashes.contains(h) { fileHashes.append(h) }
+    }
 }
 
 /// A normalised signal: what every source format becomes before it is stored. Technical metadata only.
@@ -66,11 +74,21 @@ public struct Signal: Hashable, Sendable, Codable {
     public var entities: SignalEntities
     /// MITRE ATT&CK technique ids (`T1566.001`).
     public var mitreTechniques: [String]
+    /// The source's category of the alert (Graph `category`: `InitialAccess`, `Ransomware`, …), when it gives one.
+    public var category: String?
+    /// The id of the alert at the detecting product (Graph `providerAlertId`), when it differs from `sourceAlertID`.
+    public var providerAlertID: String?
+    /// The source's own incident the alert belongs to (Graph `incidentId`): a hint, the correlator decides.
+    public var providerIncidentID: String?
 
     public init(
         source: SignalSource, sourceAlertID: String, severity: Severity, status: SignalStatus = .new, title: String,
-        observedAt: Date, entities: SignalEntities, mitreTechniques: [String] = []
+        observedAt: Date, entities: SignalEntities, mitreTechniques: [String] = [], category: String? = nil,
+        providerAlertID: String? = nil, providerIncidentID: String? = nil
     ) {
+        self.category = category
+        self.providerAlertID = providerAlertID
+        self.providerIncidentID = providerIncidentID
         self.source = source
         self.sourceAlertID = sourceAlertID
         self.severity = severity

@@ -125,8 +125,10 @@ extension Components.Schemas.Incident {
     init(_ i: Incident, timeline: [RecordedEvent]?) {
         self.init(
             incidentId: i.id.description, status: .init(rawValue: i.status.rawValue)!, openedAt: i.openedAt, devices: i.devices.map(\.rawValue),
-            signals: i.signals.map(\.description), highestSeverity: .init(rawValue: i.highestSeverity.rawValue)!,
-            priority: i.priority.map { .init(rawValue: $0.rawValue)! }, summary: i.summary, confirmedAt: i.confirmedAt, confirmedBy: i.confirmedBy,
+            users: i.entities.users, ips: i.entities.ips, fileHashes: i.entities.fileHashes,
+            sources: i.sources.map { .init(rawValue: $0.rawValue)! }, signals: i.signals.map(\.description),
+            highestSeverity: .init(rawValue: i.highestSeverity.rawValue)!, candidatePriority: .init(rawValue: i.candidatePriority.rawValue)!,
+            linkedTo: i.linkedTo?.description, priority: i.priority.map { .init(rawValue: $0.rawValue)! }, summary: i.summary, confirmedAt: i.confirmedAt, confirmedBy: i.confirmedBy,
             closedAt: i.closedAt, closedBy: i.closedBy, closingNote: i.closingNote, dismissal: i.dismissal.map { .init(rawValue: $0.rawValue)! },
             timeline: timeline?.map {
                 .init(position: $0.position, version: $0.version, _type: $0.type, recordedAt: $0.recordedAt, actor: $0.metadata.actor)

@@ -14,13 +14,13 @@ public enum MDRServerApp {
     /// those in flight, stops the processors, and closes the database pool last.
     ///
     /// Waits for the database (up to `configuration.startupTimeout`), applies the migrations this build ships, then
-    /// starts the HTTP server, the append notifier and the device-incident processor.
+    /// starts the HTTP server, the append notifier and the correlator.
     public static func run(_ configuration: ServerConfiguration, logger: Logger) async throws {
         let database = Database(configuration.database, logger: logger)
         let services = AppServices(database: database)
         let background: [any Service] = [
             AppendNotifier(store: services.store),
-            ProcessorRunner(DeviceIncidentProcessor(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
+            ProcessorRunner(CorrelationProcessor(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
         ]
         let app = try buildApplication(services: services, configuration: configuration, logger: logger, backgroundServices: background)
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)

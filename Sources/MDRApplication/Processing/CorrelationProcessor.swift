@@ -1,0 +1,35 @@
+import Foundation
+import MDRDetection
+import MDRDomain
+import MDRStore
+
+/// Runs the `Correlator` over each tenant's log: newly ingested signals open incident candidates, join them and raise
+/// their proposed priority.
+public struct CorrelationProcessor: TenantLogProcessor {
+    public let name = "correlator"
+    public let eventTypes = [
+        SignalIngested.eventType, IncidentOpened.eventType, SignalAttached.eventType, IncidentPriorityRaised.eventType,
+        IncidentConfirmed.eventType, IncidentDismissed.eventType, IncidentResolved.eventType,
+    ]
+    public var initialState: Correlator.State { .init() }
+    public let actor = Principal.system("correlator")
+    public let correlator: Correlator
+
+    public init(configuration: Correlator.Configuration = .init()) {
+        correlator = Correlator(configuration: configuration)
+    }
+
+    public func evolve(_ state: Correlator.State, _ event: RecordedEvent) throws -> Correlator.State {
+        correlator.evolve(state, try event.decoded())
+    }
+
+    public func react(to event: RecordedEvent, in state: Correlator.State) throws -> [EventToAppend] {
+        guard case .signalIngested(let signal) = try event.decoded() else { return [] }
+        let cause = event.eventID.uuidString.lowercased()
+        let incident = IncidentID(rawValue: derivedUUID(name, "incident", event.eventID.uuidString))
+        let metadata = EventMetadata(principal: actor, commandID: nil, correlationID: event.metadata.correlationID, causationID: cause)
+        return correlator.decide(signal, state, newIncidentID: incident).enumerated().map { index, decided in
+            EventToAppend(decided, eventID: derivedUUID(name, event.eventID.uuidString, String(index)), metadata: metadata)
+        }
+    }
+}
