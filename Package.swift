@@ -60,11 +60,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Projections: read models built from the log (incidents, device isolation, signal statistics) and their runner.
+        .target(
+            name: "MDRProjections",
+            dependencies: [
+                "MDRDomain", "MDRStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // HTTP API (Hummingbird 2, interface generated from openapi.yaml), authentication, app assembly.
         .target(
             name: "MDRServer",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -92,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "mdr",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication", "MDRServer",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRServer", "MDRProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,6 +141,14 @@ let package = Package(
             name: "MDRApplicationTests",
             dependencies: [
                 "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MDRProjectionsTests",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

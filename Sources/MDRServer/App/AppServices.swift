@@ -1,4 +1,5 @@
 import MDRApplication
+import MDRProjections
 import MDRStore
 
 /// The application services one server instance works with, over one database.
@@ -13,14 +14,19 @@ public struct AppServices: Sendable {
     public var queries: QueryService
     /// Resolves bearer tokens to principals.
     public var tokens: TokenStore
+    /// Reads the projections' views (incidents, devices, signal statistics) and their lag.
+    public var views: ReadModels
 
     /// Services made elsewhere (e.g. a `CommandService` with a test clock and other limits).
-    public init(database: Database, store: EventStore, commands: CommandService, queries: QueryService, tokens: TokenStore) {
+    public init(
+        database: Database, store: EventStore, commands: CommandService, queries: QueryService, tokens: TokenStore, views: ReadModels? = nil
+    ) {
         self.database = database
         self.store = store
         self.commands = commands
         self.queries = queries
         self.tokens = tokens
+        self.views = views ?? ReadModels(database: database)
     }
 
     /// The services over `database`, deciding with `time` (the real clock unless a test brings its own).

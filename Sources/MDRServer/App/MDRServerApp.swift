@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MDRApplication
+import MDRProjections
 import MDRStore
 import OpenAPIHummingbird
 import OpenAPIRuntime
@@ -21,6 +22,7 @@ public enum MDRServerApp {
         let background: [any Service] = [
             AppendNotifier(store: services.store),
             ProcessorRunner(CorrelationProcessor(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
+            ProjectionRunner(ReadModels.standard(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
         ]
         let app = try buildApplication(services: services, configuration: configuration, logger: logger, backgroundServices: background)
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
