@@ -68,12 +68,16 @@ import Testing
                     reason: "scanner", addedBy: "soc:anna", addedAt: t, expiresAt: nil)),
             .suppressionRuleExpired(
                 SuppressionRuleExpired(ruleID: UUID(uuidString: "00000000-0000-0000-0000-00000000000a")!, expiredBy: "soc:anna", expiredAt: t)),
+            .slaBreached(
+                SlaBreached(
+                    incidentID: Fixtures.incidentID(1), target: .notify, priority: .p2, sla: .b, deadline: t, breachedAt: t.addingTimeInterval(0.5),
+                    policyVersion: "2026-11")),
         ]
     }()
 
     @Test func theSamplesCoverEveryKnownEventType() {
         #expect(Set(Self.everyEvent.map(\.type)) == Set(EventCodec.knownTypes))
-        #expect(EventCodec.knownTypes.count == 16)
+        #expect(EventCodec.knownTypes.count == 17)
     }
 
     @Test(arguments: everyEvent)
@@ -88,7 +92,7 @@ import Testing
         #expect(EventCodec.knownTypes == [
             "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceReleaseRequested", "DeviceReleased",
             "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "SignalAttached", "SignalIngested",
-            "SignalUpdated", "SuppressionRuleAdded", "SuppressionRuleExpired", "TenantOnboarded",
+            "SignalUpdated", "SlaBreached", "SuppressionRuleAdded", "SuppressionRuleExpired", "TenantOnboarded",
         ])
         #expect(Self.everyEvent.allSatisfy { $0.schemaVersion == 1 })
     }

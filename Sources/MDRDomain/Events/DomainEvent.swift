@@ -30,6 +30,7 @@ public enum DomainEvent: Sendable, Equatable {
     case deviceReleased(DeviceReleased)
     case suppressionRuleAdded(SuppressionRuleAdded)
     case suppressionRuleExpired(SuppressionRuleExpired)
+    case slaBreached(SlaBreached)
 
     /// The payload, type-erased.
     public var payload: any DomainEventPayload {
@@ -50,6 +51,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .deviceReleased(let e): e
         case .suppressionRuleAdded(let e): e
         case .suppressionRuleExpired(let e): e
+        case .slaBreached(let e): e
         }
     }
 
@@ -74,6 +76,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .deviceReleaseRequested(let e): .device(e.deviceID)
         case .deviceReleased(let e): .device(e.deviceID)
         case .suppressionRuleAdded, .suppressionRuleExpired: .suppressionRules
+        case .slaBreached(let e): .incident(e.incidentID)
         }
     }
 }
@@ -123,6 +126,7 @@ public enum EventCodec {
             entry(DeviceReleased.self, DomainEvent.deviceReleased),
             entry(SuppressionRuleAdded.self, DomainEvent.suppressionRuleAdded),
             entry(SuppressionRuleExpired.self, DomainEvent.suppressionRuleExpired),
+            entry(SlaBreached.self, DomainEvent.slaBreached),
         ])
     }()
 

@@ -1,0 +1,19 @@
+import Foundation
+
+extension SlaFact {
+    /// The incident an event concerns and the SLA fact it is, or nil for events that move no timer.
+    ///
+    /// `DeviceIsolated` names the incident it was requested for (isolation is refused without a confirmed incident
+    /// that involves the device), so no other incident context is needed: containment counts for that incident.
+    public static func from(_ event: DomainEvent) -> (incidentID: IncidentID, fact: SlaFact)? {
+        switch event {
+        case .incidentOpened(let e): (e.incidentID, .opened(at: e.openedAt, priority: e.priority))
+        case .incidentPriorityRaised(let e): (e.incidentID, .priorityChanged(to: e.to, at: e.raisedAt))
+        case .incidentConfirmed(let e): (e.incidentID, .confirmed(priority: e.priority, at: e.confirmedAt))
+        case .incidentDismissed(let e): (e.incidentID, .dismissed(at: e.dismissedAt))
+        case .incidentResolved(let e): (e.incidentID, .resolved(at: e.resolvedAt))
+        case .deviceIsolated(let e): (e.incidentID, .contained(at: e.isolatedAt))
+        default: nil
+        }
+    }
+}
