@@ -69,7 +69,7 @@ struct AppendBench: AsyncParsableCommand {
                     try await group.waitForAll()
                 }
             }
-            let stored = try await count(database, "SELECT count(*) FROM events")
+            let stored = try await countRows(database, "SELECT count(*) FROM events")
             guard stored == events else { throw ValidationError("expected \(events) stored events, found \(stored)") }
             let p = Percentiles(latencies.withLock { $0 })
             let appendRate = Double(events) / seconds(appendTime)
@@ -83,11 +83,11 @@ struct AppendBench: AsyncParsableCommand {
             }
             let rows = try await exportRows(database)
             // One COPY stream (what a bulk loader does) and `writers` streams at once (the machine's limit).
-            let singleTime = try await copy(database, [rows], table: "bench_copy_single")
+            let singleTime = try await copyRows(database, [rows], table: "bench_copy_single")
             let chunkSize = rows.count / writers + 1
             let chunks = stride(from: 0, to: rows.count, by: chunkSize).map { Array(rows[$0..<min($0 + chunkSize, rows.count)]) }
-            let copyTime = try await copy(database, chunks, table: "bench_copy")
-            let copied = try await count(database, "SELECT count(*) FROM bench_copy")
+            let copyTime = try await copyRows(database, chunks, table: "bench_copy")
+            let copied = try await countRows(database, "SELECT count(*) FROM bench_copy")
             guard copied == events else { throw ValidationError("expected \(events) copied rows, found \(copied)") }
             let copyRate = Double(events) / seconds(copyTime)
             print("raw copy, 1 stream: \(events) rows in \(fmt(seconds(singleTime), 2)) s: \(fmt(Double(events) / seconds(singleTime))) rows/s")
@@ -96,41 +96,6 @@ struct AppendBench: AsyncParsableCommand {
             print("chain of tenant-0: \(intact)")
             print("append: \(fmt(appendRate)) events/s, raw copy: \(fmt(copyRate)) events/s, ratio: \(fmt(appendRate / copyRate, 2))")
         }
-    }
-
-    /// COPYs `chunks` into `table`, one connection per chunk at once, in COPY statements of 5,000 rows.
-    func copy(_ database: Database, _ chunks: [[String]], table: String) async throws -> Duration {
-        try await ContinuousClock().measure {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for chunk in chunks {
-                    group.addTask {
-                        try await database.client.withConnection { connection in
-                            for part in stride(from: 0, to: chunk.count, by: 5000) {
-                                try await connection.copyFrom(table: table, logger: benchLogger) { writer in
-                                    var buffer = ByteBuffer()
-                                    for line in chunk[part..<min(part + 5000, chunk.count)] {
-                                        buffer.writeString(line)
-                                        if buffer.readableBytes > 1 << 20 {
-                                            try await writer.write(buffer)
-                                            buffer.clear()
-                                        }
-                                    }
-                                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
-                                }
-                            }
-                        }
-                    }
-                }
-                try await group.waitForAll()
-            }
-        }
-    }
-
-    func count(_ database: Database, _ sql: String) async throws -> Int {
-        for try await n in try await database.client.query(PostgresQuery(unsafeSQL: sql), logger: benchLogger).decode(Int64.self) {
-            return Int(n)
-        }
-        return 0
     }
 
     /// The stored rows in COPY text format, shuffled by tenant as the writers produced them.
@@ -143,12 +108,8 @@ struct AppendBench: AsyncParsableCommand {
                    recorded_at::text, encode(hash, 'hex') FROM events ORDER BY recorded_at, tenant_id, position
             """, logger: benchLogger)
         for try await (t, p, s, v, id, ty, sv, d, m, at, h) in rows.decode((String, Int64, String, Int64, String, String, Int32, String, String, String, String).self) {
-            lines.append([t, String(p), s, String(v), id, ty, String(sv), escape(d), escape(m), at, "\\\\x" + h].joined(separator: "\t") + "\n")
+            lines.append([t, String(p), s, String(v), id, ty, String(sv), copyEscape(d), copyEscape(m), at, "\\\\x" + h].joined(separator: "\t") + "\n")
         }
         return lines
-    }
-
-    func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\t", with: "\\t").replacingOccurrences(of: "\n", with: "\\n")
     }
 }

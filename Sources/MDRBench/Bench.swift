@@ -17,7 +17,7 @@ final class Shared<Value: Sendable>: Sendable {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mdr-bench", abstract: "Benchmarks of the MDR backend (run through ops/bench).",
-        subcommands: [AppendBench.self, HTTPLatencyBench.self])
+        subcommands: [AppendBench.self, HTTPLatencyBench.self, IngestBench.self])
 }
 
 /// Latency percentiles of a sample, in milliseconds.
@@ -79,4 +79,43 @@ func signalPayload(tenant: Int, n: Int) -> String {
         mitreTechniques: ["T1055", "T1055.012", "T1059.001"])
     let event = DomainEvent.signalIngested(SignalIngested(signalID: SignalID(rawValue: UUID()), signal: signal, receivedAt: Date()))
     return String(decoding: EventCodec.encode(event), as: UTF8.self)
+}
+
+/// COPYs `chunks` into `table`, one connection per chunk at once, in COPY statements of 5,000 rows.
+func copyRows(_ database: Database, _ chunks: [[String]], table: String) async throws -> Duration {
+    try await ContinuousClock().measure {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for chunk in chunks {
+                group.addTask {
+                    try await database.client.withConnection { connection in
+                        for part in stride(from: 0, to: chunk.count, by: 5000) {
+                            try await connection.copyFrom(table: table, logger: benchLogger) { writer in
+                                var buffer = ByteBuffer()
+                                for line in chunk[part..<min(part + 5000, chunk.count)] {
+                                    buffer.writeString(line)
+                                    if buffer.readableBytes > 1 << 20 {
+                                        try await writer.write(buffer)
+                                        buffer.clear()
+                                    }
+                                }
+                                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                            }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+func countRows(_ database: Database, _ sql: String) async throws -> Int {
+    for try await n in try await database.client.query(PostgresQuery(unsafeSQL: sql), logger: benchLogger).decode(Int64.self) {
+        return Int(n)
+    }
+    return 0
+}
+
+func copyEscape(_ s: String) -> String {
+    s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\t", with: "\\t").replacingOccurrences(of: "\n", with: "\\n")
 }

@@ -23,6 +23,10 @@ public struct CorrelationProcessor: TenantLogProcessor {
         correlator.evolve(state, try event.decoded())
     }
 
+    public func evolve(_ state: inout Correlator.State, _ event: RecordedEvent) throws {
+        correlator.apply(try event.decoded(), to: &state)
+    }
+
     public func react(to event: RecordedEvent, in state: Correlator.State) throws -> [EventToAppend] {
         guard case .signalIngested(let signal) = try event.decoded() else { return [] }
         let cause = event.eventID.uuidString.lowercased()

@@ -117,9 +117,9 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
                 let pageEnd = page.count < self.pageSize ? head : page.last!.position
                 for event in page where event.position <= pageEnd && event.metadata.actor != self.processor.actor.id {
                     let reaction = try self.processor.react(to: event, in: folded.state)
-                    folded.state = try self.processor.evolve(folded.state, event)
+                    try self.processor.evolve(&folded.state, event)
                     for appended in reaction {
-                        folded.state = try self.processor.evolve(folded.state, self.pending(appended, tenant: tenant))
+                        try self.processor.evolve(&folded.state, self.pending(appended, tenant: tenant))
                     }
                     if event.position > checkpoint { reactions += reaction }
                 }

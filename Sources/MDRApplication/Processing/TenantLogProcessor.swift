@@ -20,6 +20,15 @@ public protocol TenantLogProcessor: Sendable {
 
     /// Folds an event of the log into the state.
     func evolve(_ state: State, _ event: RecordedEvent) throws -> State
+    /// Folds an event of the log into the state in place. The runner folds through this one: a processor whose state
+    /// grows with the log (the correlator's) implements it to avoid copying the state per event.
+    func evolve(_ state: inout State, _ event: RecordedEvent) throws
     /// The reaction to an event past the checkpoint, decided on the state before the event.
     func react(to event: RecordedEvent, in state: State) throws -> [EventToAppend]
+}
+
+extension TenantLogProcessor {
+    public func evolve(_ state: inout State, _ event: RecordedEvent) throws {
+        state = try evolve(state, event)
+    }
 }

@@ -97,6 +97,13 @@ public struct Correlator: Sendable {
     /// Folds an event of the tenant's log into the correlator's state.
     public func evolve(_ state: State, _ event: DomainEvent) -> State {
         var s = state
+        apply(event, to: &s)
+        return s
+    }
+
+    /// Folds an event into the state in place: what a long-running fold uses, so that a tenant's state is never
+    /// copied per event.
+    public func apply(_ event: DomainEvent, to s: inout State) {
         switch event {
         case .incidentOpened(let e):
             s.opened += 1
@@ -107,9 +114,9 @@ public struct Correlator: Sendable {
             s.open[e.incidentID] = candidate
             for key in EntityKey.keys(of: e.entities) { s.openByEntity[key, default: []].insert(e.incidentID) }
         case .signalAttached(let e):
-            guard var candidate = s.open[e.incidentID] else { return s }
-            Self.add(&candidate, source: e.source, severity: e.severity, tactics: e.tactics, entities: e.entities, at: e.observedAt)
-            s.open[e.incidentID] = candidate
+            guard s.open[e.incidentID] != nil else { return }
+            // In place: the candidate's entity spans are not copied per signal.
+            Self.add(&s.open[e.incidentID]!, source: e.source, severity: e.severity, tactics: e.tactics, entities: e.entities, at: e.observedAt)
             for key in EntityKey.keys(of: e.entities) { s.openByEntity[key, default: []].insert(e.incidentID) }
         case .incidentPriorityRaised(let e):
             if let current = s.open[e.incidentID]?.priority { s.open[e.incidentID]?.priority = max(current, e.to) }
@@ -122,7 +129,6 @@ public struct Correlator: Sendable {
         default:
             break
         }
-        return s
     }
 
     private static func add(
@@ -176,7 +182,9 @@ public struct Correlator: Sendable {
                 incidentID: target.id, signalID: ingested.signalID, severity: signal.severity, source: signal.source,
                 observedAt: signal.observedAt, entities: signal.entities, tactics: tactics)
             var events: [DomainEvent] = [.signalAttached(attached)]
-            guard !target.confirmed, let joined = evolve(state, events[0]).open[target.id] else { return events }
+            guard !target.confirmed else { return events }
+            var joined = target
+            Self.add(&joined, source: signal.source, severity: signal.severity, tactics: tactics, entities: signal.entities, at: signal.observedAt)
             let (proposed, reasons) = Self.proposedPriority(joined)
             if proposed > target.priority {
                 events.append(
