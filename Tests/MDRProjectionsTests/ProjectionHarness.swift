@@ -74,6 +74,7 @@ struct ProjectionHarness {
     }
 
     static let viewTables = [
-        "device_isolation_view", "device_isolation_history_view", "signal_statistics_view",
+        "device_isolation_view", "device_isolation_history_view", "signal_statistics_view", "incident_view", "incident_signal_view",
+        "signal_view", "incident_timeline_view",
     ]
 }
