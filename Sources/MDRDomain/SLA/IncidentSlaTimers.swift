@@ -24,6 +24,14 @@ public struct IncidentSlaTimers: Hashable, Sendable {
         self.isConfirmed = false
     }
 
+    /// Restores a state stored earlier (a read model's rows), to go on folding from it.
+    public init(incidentID: IncidentID, timers: [SlaTimer], priority: Priority?, isConfirmed: Bool) {
+        self.incidentID = incidentID
+        self.timers = Dictionary(timers.map { ($0.target, $0) }, uniquingKeysWith: { _, last in last })
+        self.priority = priority
+        self.isConfirmed = isConfirmed
+    }
+
     /// The timers ordered by target (triage, notify, contain).
     public var sorted: [SlaTimer] { timers.values.sorted { $0.target < $1.target } }
 

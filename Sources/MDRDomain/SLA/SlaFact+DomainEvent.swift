@@ -1,6 +1,13 @@
 import Foundation
 
 extension SlaFact {
+    /// The stored types of the events `from(_:)` maps: what a reader of SLA timers must have seen before it decides
+    /// that a deadline passed.
+    public static let eventTypes: [String] = [
+        IncidentOpened.eventType, IncidentPriorityRaised.eventType, IncidentConfirmed.eventType, IncidentDismissed.eventType,
+        IncidentResolved.eventType, DeviceIsolated.eventType,
+    ]
+
     /// The incident an event concerns and the SLA fact it is, or nil for events that move no timer.
     ///
     /// `DeviceIsolated` names the incident it was requested for (isolation is refused without a confirmed incident

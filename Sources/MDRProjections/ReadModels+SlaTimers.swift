@@ -1,0 +1,75 @@
+import Foundation
+import MDRDomain
+import MDRStore
+import PostgresNIO
+
+/// A row of the SLA-timer view: the timer, its tenant, and its breach event once recorded.
+public struct SlaTimerRecord: Sendable, Equatable {
+    public var tenant: TenantID
+    public var timer: SlaTimer
+    /// The `SlaBreached` event of this timer, once in the log.
+    public var breachEventID: UUID?
+    public var breachedAt: Date?
+}
+
+extension ReadModels {
+    /// The SLA timers of one incident, by target.
+    public func slaTimers(tenant: TenantID, incident: IncidentID) async throws -> [SlaTimerRecord] {
+        try await records("v.tenant_id = $1 AND v.incident_id = $2", orderBy: "array_position(ARRAY['triage','notify','contain'], v.target)") {
+            try $0.append(tenant.rawValue)
+            try $0.append(incident.rawValue)
+        }
+    }
+
+    /// Running timers (not stopped), the nearest deadline first: the SOC's "about to breach" list. `tenants` limits
+    /// the answer (nil: all tenants).
+    public func runningSlaTimers(tenants: [TenantID]? = nil, limit: Int = 100) async throws -> [SlaTimerRecord] {
+        try await records(
+            "v.stopped_at IS NULL AND ($1::text[] IS NULL OR v.tenant_id = ANY($1::text[]))", orderBy: "v.deadline, v.tenant_id, v.incident_id",
+            limit: limit
+        ) { try $0.append(tenants?.map(\.rawValue)) }
+    }
+
+    /// A tenant's timers started in `[from, to)`, e.g. one month, for `SlaCompliance.report`.
+    public func slaTimers(tenant: TenantID, startedFrom from: Date, to: Date) async throws -> [SlaTimerRecord] {
+        try await records("v.tenant_id = $1 AND v.started_at >= $2 AND v.started_at < $3", orderBy: "v.started_at, v.incident_id, v.target") {
+            try $0.append(tenant.rawValue)
+            try $0.append(from)
+            try $0.append(to)
+        }
+    }
+
+    func records(_ condition: String, orderBy: String, limit: Int? = nil, binds: (inout PostgresBindings) throws -> Void) async throws
+        -> [SlaTimerRecord]
+    {
+        var bindings = PostgresBindings()
+        try binds(&bindings)
+        let sql =
+            "SELECT v.tenant_id, v.breach_event_id, v.breached_at, "
+            + SlaTimerRows.columns.split(separator: ", ").map { "v.\($0)" }.joined(separator: ", ")
+            + " FROM sla_timer_view v WHERE \(condition) ORDER BY \(orderBy)" + (limit.map { " LIMIT \($0)" } ?? "")
+        let decoder = JSONCoding.decoder()
+        return try await database.client.withConnection { connection in
+            var out: [SlaTimerRecord] = []
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger) {
+                let columns = row.makeRandomAccess()
+                let tenant = try columns[0].decode(String.self)
+                let breachID = try columns[1].decode(UUID?.self)
+                let breachedAt = try columns[2].decode(Date?.self)
+                guard let tenantID = TenantID(rawValue: tenant), let target = SlaTargetKind(rawValue: try columns[4].decode(String.self)),
+                    let priority = Priority(rawValue: try columns[5].decode(String.self)),
+                    let sla = ServiceLevel(rawValue: try columns[6].decode(String.self))
+                else { continue }
+                let timer = SlaTimer(
+                    incidentID: IncidentID(rawValue: try columns[3].decode(UUID.self)), target: target, priority: priority, sla: sla,
+                    policyVersion: try columns[7].decode(String.self),
+                    rule: try decoder.decode(SlaDeadlineRule.self, from: Data(try columns[8].decode(String.self).utf8)),
+                    startedAt: try columns[9].decode(Date.self), deadline: try columns[10].decode(Date.self),
+                    stoppedAt: try columns[11].decode(Date?.self), stoppedBy: try columns[12].decode(String?.self).flatMap(SlaStop.init(rawValue:)),
+                    elapsed: try columns[13].decode(Double?.self))
+                out.append(SlaTimerRecord(tenant: tenantID, timer: timer, breachEventID: breachID, breachedAt: breachedAt))
+            }
+            return out
+        }
+    }
+}
