@@ -17,7 +17,7 @@ public struct ReadModels: Sendable {
 
     /// The projections the service runs, in order: the views the API reads.
     public static func standard() -> [any Projection] {
-        [DeviceIsolationProjection(), SignalStatisticsProjection(), IncidentsProjection()]
+        [DeviceIsolationProjection(), SignalStatisticsProjection(), IncidentsProjection(), SlaTimerProjection()]
     }
 
     /// How far each standard projection is behind each tenant's log; `tenants` limits the answer (nil: all).

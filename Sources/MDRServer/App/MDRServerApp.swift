@@ -23,6 +23,7 @@ public enum MDRServerApp {
             AppendNotifier(store: services.store),
             ProcessorRunner(CorrelationProcessor(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
             ProjectionRunner(ReadModels.standard(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
+            SlaClock(store: services.store, time: SystemTime(), pollInterval: configuration.pollInterval, logger: logger),
         ]
         let app = try buildApplication(services: services, configuration: configuration, logger: logger, backgroundServices: background)
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
