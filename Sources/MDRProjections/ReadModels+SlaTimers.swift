@@ -39,6 +39,32 @@ extension ReadModels {
         }
     }
 
+    /// Compliance of the timers started in the calendar month of `month` (Europe/Amsterdam), as they stand at `now`:
+    /// per tenant, or across `tenants` (nil: all tenants, Dynamic's view), optionally for one SLA.
+    public func slaCompliance(tenants: [TenantID]?, month: CalendarDate, sla: ServiceLevel? = nil, at now: Date) async throws
+        -> SlaComplianceReport
+    {
+        let (from, to) = Self.monthBounds(month)
+        let rows = try await records(
+            "($1::text[] IS NULL OR v.tenant_id = ANY($1::text[])) AND v.started_at >= $2 AND v.started_at < $3 AND ($4::text IS NULL OR v.sla = $4)",
+            orderBy: "v.started_at, v.tenant_id, v.incident_id, v.target"
+        ) {
+            try $0.append(tenants?.map(\.rawValue))
+            try $0.append(from)
+            try $0.append(to)
+            try $0.append(sla?.rawValue)
+        }
+        return SlaCompliance.report(rows.map(\.timer), at: now)
+    }
+
+    /// The first instant of the month of `date` and of the next month, on the Amsterdam wall clock.
+    static func monthBounds(_ date: CalendarDate) -> (Date, Date) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = OfficeHours.standard.timeZone
+        let start = calendar.date(from: DateComponents(year: date.year, month: date.month, day: 1))!
+        return (start, calendar.date(byAdding: .month, value: 1, to: start)!)
+    }
+
     func records(_ condition: String, orderBy: String, limit: Int? = nil, binds: (inout PostgresBindings) throws -> Void) async throws
         -> [SlaTimerRecord]
     {

@@ -236,6 +236,41 @@ struct SlaClockTests {
         }
     }
 
+    @Test func monthlyComplianceCountsTheTimersStartedInTheAmsterdamMonth() async throws {
+        try await TestDatabase.withDatabase { db, _ in
+            let s = Harness(db)
+            try await s.h.onboard(acme)
+            try await s.h.onboard(globex)
+            // acme: confirmed (P1) after 3 minutes, isolated after 20: triage and contain met, notify breached.
+            let first = try await s.openIncident(device: "ws-1", alert: "a-1")
+            s.h.time.advance(by: 180)
+            try await s.confirm(first, .p1)
+            s.h.time.advance(by: 17 * 60)
+            _ = try await s.h.commands.isolateDevice(
+                tenant: acme, device: DeviceID(rawValue: "ws-1")!, incident: first, type: .full, comment: "ransomware", context: s.h.context())
+            try await s.h.edrReports(
+                .deviceIsolated(DeviceIsolated(deviceID: DeviceID(rawValue: "ws-1")!, incidentID: first, isolatedAt: s.h.time.now(), edrActionID: nil)))
+            // globex: never triaged.
+            try await s.h.ingest([Fixtures.signal(alert: "g-1", device: "ws-9", severity: "high")], tenant: globex)
+            try await s.catchUp()
+            s.h.time.advance(by: 86_400)
+
+            let november = CalendarDate("2026-11-15")!
+            let acmeReport = try await s.h.views.slaCompliance(tenants: [acme], month: november, at: s.h.time.now())
+            #expect(acmeReport.perTarget[.triage]?.shareMet == 1)
+            #expect(acmeReport.perTarget[.notify]?.shareMet == 0)
+            #expect(acmeReport.perTarget[.contain]?.shareMet == 1)
+            #expect(acmeReport.mttaSeconds == TimeInterval(180))
+            #expect(acmeReport.mttcSeconds == TimeInterval(17 * 60))
+            let all = try await s.h.views.slaCompliance(tenants: nil, month: november, sla: .a, at: s.h.time.now())
+            #expect(all.perTarget[.triage]?.decided == 2)
+            #expect(all.perTarget[.triage]?.met == 1)
+            #expect(all.breaches.count == 2)
+            #expect(try await s.h.views.slaCompliance(tenants: nil, month: CalendarDate("2026-12-01")!, at: s.h.time.now()).perTarget.isEmpty)
+            #expect(try await s.h.views.slaCompliance(tenants: nil, month: november, sla: .b, at: s.h.time.now()).perTarget.isEmpty)
+        }
+    }
+
     static func snapshot(_ db: Database) async throws -> [String: [String]] {
         var out: [String: [String]] = [:]
         for table in ["sla_tenant_view", "sla_incident_view", "sla_timer_view"] {
