@@ -57,6 +57,18 @@ extension ReadModels {
         return SlaCompliance.report(rows.map(\.timer), at: now)
     }
 
+    /// The customer's NIS2 reporting deadlines for a confirmed incident of a tenant in NIS2 scope, counted from the
+    /// confirmation (the stop of the triage timer); nil when the tenant is not in scope or the incident not confirmed.
+    public func nis2Deadlines(tenant: TenantID, incident: IncidentID) async throws -> Nis2ReportingDeadlines? {
+        let rows = try await database.client.query(
+            """
+            SELECT t.stopped_at FROM sla_timer_view t JOIN sla_tenant_view s ON s.tenant_id = t.tenant_id AND s.nis2_in_scope
+            WHERE t.tenant_id = \(tenant.rawValue) AND t.incident_id = \(incident.rawValue) AND t.target = 'triage' AND t.stopped_by = 'confirmed'
+            """, logger: logger)
+        for try await confirmedAt in rows.decode(Date.self) { return Nis2ReportingDeadlines(awareAt: confirmedAt) }
+        return nil
+    }
+
     /// The first instant of the month of `date` and of the next month, on the Amsterdam wall clock.
     static func monthBounds(_ date: CalendarDate) -> (Date, Date) {
         var calendar = Calendar(identifier: .gregorian)

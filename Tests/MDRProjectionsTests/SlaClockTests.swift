@@ -271,6 +271,29 @@ struct SlaClockTests {
         }
     }
 
+    @Test func nis2DeadlinesAreShownForConfirmedIncidentsOfTenantsInScopeOnly() async throws {
+        try await TestDatabase.withDatabase { db, _ in
+            let s = Harness(db)
+            var inScope = Fixtures.onboard(acme.rawValue)
+            inScope.nis2InScope = true
+            _ = try await s.h.commands.onboardTenant(inScope, context: s.h.context(Fixtures.dynamic))
+            try await s.h.onboard(globex)
+            let incident = try await s.openIncident()
+            try await s.h.ingest([Fixtures.signal(alert: "g-1", device: "ws-9", severity: "high")], tenant: globex)
+            try await s.catchUp()
+            #expect(try await s.h.views.nis2Deadlines(tenant: acme, incident: incident) == nil, "not confirmed yet")
+
+            s.h.time.advance(by: 600)
+            try await s.confirm(incident, .p2)
+            let other = try #require(try await s.h.openedIncidents(globex).first?.0)
+            _ = try await s.h.commands.confirmIncident(tenant: globex, incident: other, priority: .p2, summary: "confirmed", context: s.h.context())
+            try await s.catchUp()
+            let confirmedAt = t0.addingTimeInterval(600)
+            #expect(try await s.h.views.nis2Deadlines(tenant: acme, incident: incident) == Nis2ReportingDeadlines(awareAt: confirmedAt))
+            #expect(try await s.h.views.nis2Deadlines(tenant: globex, incident: other) == nil, "globex is not in NIS2 scope")
+        }
+    }
+
     static func snapshot(_ db: Database) async throws -> [String: [String]] {
         var out: [String: [String]] = [:]
         for table in ["sla_tenant_view", "sla_incident_view", "sla_timer_view"] {
