@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "MDRServerTests",
             dependencies: [
-                "MDRServer", "MDRApplication", "MDRStore", "MDRDomain", "MDRTestSupport",
+                "MDRServer", "MDRApplication", "MDRStore", "MDRDomain", "MDRTestSupport", "MDRProjections",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
