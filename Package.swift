@@ -72,11 +72,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Syslog listener (SwiftNIO, UDP and TCP): firewalls send CEF over syslog; senders map to tenants; ingest per tenant.
+        .target(
+            name: "MDRSyslog",
+            dependencies: [
+                "MDRDomain", "MDRDetection", "MDRApplication", "MDRStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // HTTP API (Hummingbird 2, interface generated from openapi.yaml), authentication, app assembly.
         .target(
             name: "MDRServer",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRSyslog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -104,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "mdr",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication", "MDRServer", "MDRProjections",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRServer", "MDRProjections", "MDRSyslog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -142,6 +156,17 @@ let package = Package(
             dependencies: [
                 "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MDRSyslogTests",
+            dependencies: [
+                "MDRSyslog", "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

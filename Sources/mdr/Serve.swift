@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MDRServer
+import MDRSyslog
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,6 +13,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address to listen on (env: MDR_HOST; default 127.0.0.1).") var host: String?
     @Option(help: "The port to listen on (env: MDR_PORT; default 8080).") var port: Int?
     @Option(name: .customLong("max-body-bytes"), help: "The largest request body accepted (env: MDR_MAX_BODY_BYTES; default 8 MiB).") var maxBodyBytes: Int?
+    @Option(name: .customLong("syslog-port"), help: "Receive syslog (UDP and TCP) on this port (env: MDR_SYSLOG_PORT; default: no syslog listener).")
+    var syslogPort: Int?
+    @Option(name: .customLong("syslog-host"), help: "The address the syslog listener listens on (env: MDR_SYSLOG_HOST; default 0.0.0.0).")
+    var syslogHost: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -24,7 +29,14 @@ struct Serve: AsyncParsableCommand {
         guard maxBody > 0 else {
             throw ValidationError("--max-body-bytes (MDR_MAX_BODY_BYTES) must be a positive number of bytes")
         }
-        let configuration = ServerConfiguration(host: host, port: port, database: try database.configuration(), maxBodyBytes: maxBody)
+        var configuration = ServerConfiguration(host: host, port: port, database: try database.configuration(), maxBodyBytes: maxBody)
+        if let raw = syslogPort.map(String.init) ?? env["MDR_SYSLOG_PORT"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let syslogPort = Int(raw), (1...65535).contains(syslogPort) else {
+                throw ValidationError("the syslog port must be 1–65535 (--syslog-port or MDR_SYSLOG_PORT)")
+            }
+            let syslogHost = syslogHost ?? env["MDR_SYSLOG_HOST"].flatMap({ $0.isEmpty ? nil : $0 }) ?? "0.0.0.0"
+            configuration.syslog = SyslogListenerConfiguration(host: syslogHost, port: syslogPort)
+        }
         let logger = try database.logger(default: .info)
         logger.info("starting mdr", metadata: ["address": "\(host):\(port)"])
         try await MDRServerApp.run(configuration, logger: logger)

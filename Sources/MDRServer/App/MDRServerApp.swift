@@ -25,7 +25,9 @@ public enum MDRServerApp {
             ProjectionRunner(ReadModels.standard(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
             SlaClock(store: services.store, time: SystemTime(), pollInterval: configuration.pollInterval, logger: logger),
         ]
-        let app = try buildApplication(services: services, configuration: configuration, logger: logger, backgroundServices: background)
+        let app = try buildApplication(
+            services: services, configuration: configuration, logger: logger,
+            backgroundServices: background + syslogServices(services: services, configuration: configuration, logger: logger))
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
         // Services stop in reverse order: the application (and with it the processors) before the database.
         let group = ServiceGroup(

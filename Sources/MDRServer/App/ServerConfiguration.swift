@@ -1,4 +1,5 @@
 import MDRStore
+import MDRSyslog
 
 /// How `MDRServerApp` runs: where it listens, which database it uses, and its limits.
 public struct ServerConfiguration: Sendable {
@@ -16,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(10)
     /// How long `MDRServerApp.run` waits for the database to answer at start before giving up.
     public var startupTimeout: Duration = .seconds(60)
+    /// The syslog listener (`MDR_SYSLOG_PORT`, `MDR_SYSLOG_HOST`); nil (the default) runs none.
+    public var syslog: SyslogListenerConfiguration? = nil
 
     /// The configuration of one instance; `requestTimeout` and `startupTimeout` keep their defaults unless set.
     public init(

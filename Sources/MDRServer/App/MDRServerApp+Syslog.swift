@@ -1,0 +1,12 @@
+import Logging
+import MDRSyslog
+import ServiceLifecycle
+
+extension MDRServerApp {
+    /// The syslog listener when `configuration.syslog` asks for one. It runs beside the processors, after the
+    /// migrations (it reads `syslog_senders`), and stops before the database.
+    static func syslogServices(services: AppServices, configuration: ServerConfiguration, logger: Logger) -> [any Service] {
+        guard let syslog = configuration.syslog else { return [] }
+        return [SyslogListener(configuration: syslog, commands: services.commands, database: services.database, logger: logger)]
+    }
+}
