@@ -147,6 +147,35 @@ import Testing
         }
     }
 
+    /// JSON Graph batches are served from the bytes as received (`SignalBatchMiddleware`): the same replay, the same
+    /// correlation id and the same refusal of a reused key as every other command.
+    @Test func aRepeatedGraphBatchWithItsKeyIsReplayedWithItsFirstReportAndItsCorrelationID() async throws {
+        try await APIWorld.run { api in
+            try await api.onboard("acme-bv")
+            let connector = try await api.token(.connector, "acme-bv")
+            let body = try JSONSerialization.data(withJSONObject: [Self.graphAlerts[0], Self.graphAlerts[1]])
+            let headers: [(HTTPField.Name, String)] = [(.idempotencyKey, "graph-batch-1"), (.correlationID, "case-2026-0099")]
+            let first = try await api.send(.post, "/v1/tenants/acme-bv/signals/graph", token: connector, raw: body, headers: headers)
+            #expect(first.status == .ok, "\(first.text)")
+            #expect(!first.replayed)
+            #expect(first.json["accepted"] as? Int == 2)
+            let head = try await api.head("acme-bv")
+            let again = try await api.send(.post, "/v1/tenants/acme-bv/signals/graph", token: connector, raw: body, headers: headers)
+            #expect(again.status == .ok, "\(again.text)")
+            #expect(again.replayed)
+            #expect(again.json["accepted"] as? Int == 2, "the first report, not duplicates")
+            #expect(again.body == first.body)
+            try await api.expectHead("acme-bv", head)
+            let events = try await api.services.store.readLog(tenant: TenantID(rawValue: "acme-bv")!, after: 0, limit: 100, types: ["SignalIngested"])
+            #expect(events.count == 2)
+            #expect(events.allSatisfy { $0.metadata.correlationID == "case-2026-0099" })
+            let other = try JSONSerialization.data(withJSONObject: [Self.graphAlerts[2]])
+            expectProblem(
+                try await api.send(.post, "/v1/tenants/acme-bv/signals/graph", token: connector, raw: other, headers: headers),
+                .unprocessableContent, "idempotency_key_reused")
+        }
+    }
+
     // MARK: Access
 
     @Test func aConnectorOfAnotherTenantGetsNotFoundOnBothFormats() async throws {

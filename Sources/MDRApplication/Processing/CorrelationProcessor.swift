@@ -28,7 +28,19 @@ public struct CorrelationProcessor: TenantLogProcessor {
     }
 
     public func react(to event: RecordedEvent, in state: Correlator.State) throws -> [EventToAppend] {
-        guard case .signalIngested(let signal) = try event.decoded() else { return [] }
+        reaction(to: event, try event.decoded(), in: state)
+    }
+
+    /// Decodes each event once: the reaction is decided on the state before the event, then the event is folded in.
+    public func step(_ state: inout Correlator.State, _ event: RecordedEvent) throws -> [EventToAppend] {
+        let decoded = try event.decoded()
+        let reacted = reaction(to: event, decoded, in: state)
+        correlator.apply(decoded, to: &state)
+        return reacted
+    }
+
+    func reaction(to event: RecordedEvent, _ decoded: DomainEvent, in state: Correlator.State) -> [EventToAppend] {
+        guard case .signalIngested(let signal) = decoded else { return [] }
         let cause = event.eventID.uuidString.lowercased()
         let incident = IncidentID(rawValue: derivedUUID(name, "incident", event.eventID.uuidString))
         let metadata = EventMetadata(principal: actor, commandID: nil, correlationID: event.metadata.correlationID, causationID: cause)

@@ -116,8 +116,7 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
                     tenant: tenant, after: from, limit: self.pageSize, types: self.processor.eventTypes, on: connection)
                 let pageEnd = page.count < self.pageSize ? head : page.last!.position
                 for event in page where event.position <= pageEnd && event.metadata.actor != self.processor.actor.id {
-                    let reaction = try self.processor.react(to: event, in: folded.state)
-                    try self.processor.evolve(&folded.state, event)
+                    let reaction = try self.processor.step(&folded.state, event)
                     for appended in reaction {
                         try self.processor.evolve(&folded.state, self.pending(appended, tenant: tenant))
                     }

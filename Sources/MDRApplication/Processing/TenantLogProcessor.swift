@@ -25,10 +25,19 @@ public protocol TenantLogProcessor: Sendable {
     func evolve(_ state: inout State, _ event: RecordedEvent) throws
     /// The reaction to an event past the checkpoint, decided on the state before the event.
     func react(to event: RecordedEvent, in state: State) throws -> [EventToAppend]
+    /// Reacts to an event on the state before it, then folds the event in: what the runner does per event. The
+    /// default calls `react` and `evolve`; a processor may implement it to decode the event once.
+    func step(_ state: inout State, _ event: RecordedEvent) throws -> [EventToAppend]
 }
 
 extension TenantLogProcessor {
     public func evolve(_ state: inout State, _ event: RecordedEvent) throws {
         state = try evolve(state, event)
+    }
+
+    public func step(_ state: inout State, _ event: RecordedEvent) throws -> [EventToAppend] {
+        let reaction = try react(to: event, in: state)
+        try evolve(&state, event)
+        return reaction
     }
 }

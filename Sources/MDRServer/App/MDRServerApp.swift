@@ -50,6 +50,7 @@ public enum MDRServerApp {
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
         // Compact JSON (the runtime pretty-prints by default); sorted keys make a replayed answer byte-identical.
         let handler = APIHandler(services: services, requestTimeout: configuration.requestTimeout, document: try APIHandler.loadDocument())
+        router.add(middleware: SignalBatchMiddleware(handler: handler))
         try handler.registerHandlers(
             on: router, serverURL: URL(string: "/")!,
             configuration: Configuration(dateTranscoder: TimestampTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
