@@ -28,24 +28,25 @@ public struct CorrelationProcessor: TenantLogProcessor {
     }
 
     public func react(to event: RecordedEvent, in state: Correlator.State) throws -> [EventToAppend] {
-        reaction(to: event, try event.decoded(), in: state)
+        decide(event, try event.decoded(), in: state).map(\.appended)
     }
 
-    /// Decodes each event once: the reaction is decided on the state before the event, then the event is folded in.
+    /// Decodes each event once and folds its own decisions as they are, without reading them back.
     public func step(_ state: inout Correlator.State, _ event: RecordedEvent) throws -> [EventToAppend] {
         let decoded = try event.decoded()
-        let reacted = reaction(to: event, decoded, in: state)
+        let decisions = decide(event, decoded, in: state)
         correlator.apply(decoded, to: &state)
-        return reacted
+        for decision in decisions { correlator.apply(decision.event, to: &state) }
+        return decisions.map(\.appended)
     }
 
-    func reaction(to event: RecordedEvent, _ decoded: DomainEvent, in state: Correlator.State) -> [EventToAppend] {
+    func decide(_ event: RecordedEvent, _ decoded: DomainEvent, in state: Correlator.State) -> [(event: DomainEvent, appended: EventToAppend)] {
         guard case .signalIngested(let signal) = decoded else { return [] }
         let cause = event.eventID.uuidString.lowercased()
         let incident = IncidentID(rawValue: derivedUUID(name, "incident", event.eventID.uuidString))
         let metadata = EventMetadata(principal: actor, commandID: nil, correlationID: event.metadata.correlationID, causationID: cause)
         return correlator.decide(signal, state, newIncidentID: incident).enumerated().map { index, decided in
-            EventToAppend(decided, eventID: derivedUUID(name, event.eventID.uuidString, String(index)), metadata: metadata)
+            (decided, EventToAppend(decided, eventID: derivedUUID(name, event.eventID.uuidString, String(index)), metadata: metadata))
         }
     }
 }

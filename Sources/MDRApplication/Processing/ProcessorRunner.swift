@@ -117,9 +117,6 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
                 let pageEnd = page.count < self.pageSize ? head : page.last!.position
                 for event in page where event.position <= pageEnd && event.metadata.actor != self.processor.actor.id {
                     let reaction = try self.processor.step(&folded.state, event)
-                    for appended in reaction {
-                        try self.processor.evolve(&folded.state, self.pending(appended, tenant: tenant))
-                    }
                     if event.position > checkpoint { reactions += reaction }
                 }
                 folded.position = pageEnd
@@ -144,12 +141,5 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
         cache.withLock { $0[tenant] = outcome.cache }
         if let last = outcome.appended { store.signal.appended(tenant: tenant, position: last) }
         return outcome.moved
-    }
-
-    /// An appended-but-uncommitted reaction, seen as the event it will be.
-    private func pending(_ event: EventToAppend, tenant: TenantID) -> RecordedEvent {
-        RecordedEvent(
-            tenant: tenant, position: 0, stream: event.stream, version: 0, eventID: event.eventID, type: event.type,
-            schemaVersion: event.schemaVersion, data: event.data, metadata: event.metadata, recordedAt: Date(), hash: Data())
     }
 }

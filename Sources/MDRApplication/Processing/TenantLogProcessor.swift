@@ -25,8 +25,9 @@ public protocol TenantLogProcessor: Sendable {
     func evolve(_ state: inout State, _ event: RecordedEvent) throws
     /// The reaction to an event past the checkpoint, decided on the state before the event.
     func react(to event: RecordedEvent, in state: State) throws -> [EventToAppend]
-    /// Reacts to an event on the state before it, then folds the event in: what the runner does per event. The
-    /// default calls `react` and `evolve`; a processor may implement it to decode the event once.
+    /// Reacts to an event on the state before it, then folds the event and the reaction in: what the runner does per
+    /// event. The default calls `react` and `evolve`, reading each reaction back as the event it will be; a processor
+    /// may implement it to decode the event once and fold its own decisions without encoding and decoding them.
     func step(_ state: inout State, _ event: RecordedEvent) throws -> [EventToAppend]
 }
 
@@ -38,6 +39,13 @@ extension TenantLogProcessor {
     public func step(_ state: inout State, _ event: RecordedEvent) throws -> [EventToAppend] {
         let reaction = try react(to: event, in: state)
         try evolve(&state, event)
+        for appended in reaction {
+            // An appended-but-uncommitted reaction, seen as the event it will be.
+            let pending = RecordedEvent(
+                tenant: event.tenant, position: 0, stream: appended.stream, version: 0, eventID: appended.eventID, type: appended.type,
+                schemaVersion: appended.schemaVersion, data: appended.data, metadata: appended.metadata, recordedAt: Date(), hash: Data())
+            try evolve(&state, pending)
+        }
         return reaction
     }
 }
