@@ -134,6 +134,9 @@ public struct SyslogListener: Service {
             let tcp = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                // A fixed receive buffer (no autotuning up to tcp_rmem's maximum): what a connection can have in flight
+                // while its batch is being ingested stays small, and the sender feels the back-pressure early.
+                .childChannelOption(.socketOption(.so_rcvbuf), value: 256 * 1024)
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         TCPConnection(

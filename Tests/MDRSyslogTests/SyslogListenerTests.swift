@@ -7,7 +7,9 @@ import MDRSyslog
 import MDRTestSupport
 import NIOCore
 import NIOPosix
+import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 let acme = TenantID(rawValue: "acme-bv")!
@@ -21,6 +23,7 @@ func cef(_ id: String, severity: String = "7", src: String = "10.0.0.42") -> Str
 /// The listener over a fresh database, on 127.0.0.1 and a free port, run as a service under a `ServiceGroup`.
 struct ListenerHarness: Sendable {
     let db: Database
+    var config: DatabaseConfiguration? = nil
     let store: EventStore
     let listener: SyslogListener
     let port: Int
@@ -28,11 +31,11 @@ struct ListenerHarness: Sendable {
     /// Onboards `acme` and `globex`, maps `senders` (address → tenant), runs the listener, runs `body`, then shuts the
     /// listener down gracefully and waits until its `run()` returned.
     static func with(
-        senders: [String: TenantID], batchDelay: Duration = .milliseconds(50),
+        senders: [String: TenantID], batchSize: Int = 500, batchDelay: Duration = .milliseconds(50),
         _ body: @Sendable (ListenerHarness) async throws -> Void,
         afterShutdown: @Sendable (ListenerHarness) async throws -> Void = { _ in }
     ) async throws {
-        try await TestDatabase.withDatabase { db, _ in
+        try await TestDatabase.withDatabase { db, config in
             let store = EventStore(database: db)
             let commands = CommandService(store: store)
             for tenant in [acme, globex] {
@@ -42,14 +45,14 @@ struct ListenerHarness: Sendable {
             for (address, tenant) in senders { _ = try await senderStore.add(address: address, tenant: tenant, addedBy: "test") }
             let (ports, announce) = AsyncStream.makeStream(of: Int.self)
             let listener = SyslogListener(
-                configuration: SyslogListenerConfiguration(host: "127.0.0.1", port: 0, batchDelay: batchDelay), commands: commands,
+                configuration: SyslogListenerConfiguration(host: "127.0.0.1", port: 0, batchSize: batchSize, batchDelay: batchDelay), commands: commands,
                 database: db, logger: TestDatabase.logger, onListening: { announce.yield($0) })
             let group = ServiceGroup(configuration: .init(services: [listener], logger: TestDatabase.logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 var iterator = ports.makeAsyncIterator()
                 guard let port = await iterator.next() else { throw CancellationError() }
-                let harness = ListenerHarness(db: db, store: store, listener: listener, port: port)
+                let harness = ListenerHarness(db: db, config: config, store: store, listener: listener, port: port)
                 do {
                     try await body(harness)
                 } catch {
@@ -175,6 +178,41 @@ func octetCounted(_ messages: [String]) -> String {
         }
     }
 
+    @Test func whileIngestIsBlockedTheConnectionIsNotReadOn() async throws {
+        try await ListenerHarness.with(senders: ["127.0.0.1": acme], batchSize: 4) { h in
+            // Another session holds the tenant's head row: every append of the tenant waits for it.
+            let blocker = try await TestDatabase.connect(try #require(h.config), id: 9)
+            try await blocker.query("BEGIN", logger: TestDatabase.logger)
+            try await blocker.query("SELECT 1 FROM tenant_heads WHERE tenant_id = 'acme-bv' FOR UPDATE", logger: TestDatabase.logger)
+            // 100 lines of ~30 KB (3 MB): more than the socket buffers (the listener's fixed 256 KB, the client's 64 KB,
+            // each doubled by the kernel) and NIO's read-ahead (10 reads of at most 64 KB) hold together.
+            let padding = String(repeating: "a", count: 30_000)
+            let lines = (1...100).map { "<14>\(cef("bp-\($0)")) cs1=\(padding)\n" }
+            let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.socketOption(.so_sndbuf), value: 64 * 1024)
+                .connect(host: "127.0.0.1", port: h.port).get()
+            var written: EventLoopFuture<Void>? = nil
+            for line in lines { written = client.write(ByteBuffer(string: line)) }
+            client.flush()
+            let allWritten = try #require(written)
+            let finishedWriting = Flag()
+            allWritten.whenComplete { _ in finishedWriting.set() }
+            // One batch taken by the reader that filled it, perhaps one more by the flusher; both wait for the lock.
+            try await h.waitFor("the first full batch") { $0.received >= 4 }
+            // A window in which an unbounded reader would have read all 3 MB (the one place this suite waits a fixed
+            // time: what is checked is that something does not happen).
+            try await Task.sleep(for: .seconds(1))
+            #expect(h.listener.statistics.received <= 8)
+            #expect(h.listener.statistics.ingested == 0)
+            #expect(!finishedWriting.isSet)
+            try await blocker.query("ROLLBACK", logger: TestDatabase.logger)
+            try await allWritten.get()
+            try await client.close()
+            try await h.waitFor("all 100 lines") { $0.accepted == 100 }
+            try await blocker.close()
+        }
+    }
+
     @Test func gracefulShutdownIngestsTheBatchesItHolds() async throws {
         // A batch delay far longer than the test: only the shutdown can flush these lines.
         try await ListenerHarness.with(senders: ["127.0.0.1": acme], batchDelay: .seconds(600)) { h in
@@ -215,3 +253,10 @@ func octetCounted(_ messages: [String]) -> String {
     }
 }
 
+
+/// Set once from an event-loop callback, read from the test.
+final class Flag: Sendable {
+    let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}
