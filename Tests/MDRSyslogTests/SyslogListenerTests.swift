@@ -164,6 +164,32 @@ func octetCounted(_ messages: [String]) -> String {
         }
     }
 
+    @Test func aSenderMappedOrRemovedWhileRunningCountsFromTheNextReload() async throws {
+        try await ListenerHarness.with(senders: [:]) { h in
+            try await h.sendUDP(["<14>\(cef("before"))"])
+            try await h.waitFor("1 dropped") { $0.unknownSender == 1 }
+            let senders = SyslogSenderStore(database: h.db)
+            _ = try await senders.add(address: "127.0.0.1", tenant: acme, addedBy: "test")
+            try await h.listener.reloadSenders()
+            try await h.sendUDP(["<14>\(cef("after"))"])
+            try await h.waitFor("1 accepted") { $0.accepted == 1 }
+            try await senders.remove(address: "127.0.0.1")
+            try await h.listener.reloadSenders()
+            try await h.sendUDP(["<14>\(cef("removed"))"])
+            try await h.waitFor("2 dropped") { $0.unknownSender == 2 }
+            #expect(try await h.storedAlerts(acme).ids == ["after"])
+        }
+    }
+
+    @Test func anOversizedTCPMessageIsSkippedAndTheConnectionGoesOn() async throws {
+        try await ListenerHarness.with(senders: ["127.0.0.1": acme]) { h in
+            let huge = "<14>\(cef("huge")) cs1=\(String(repeating: "z", count: 70_000))"
+            try await h.sendTCP("<14>\(cef("small-1"))\n\(huge)\n" + octetCounted([huge, "<14>\(cef("small-2"))"]))
+            try await h.waitFor("2 framing errors and 2 accepted") { $0.framingErrors == 2 && $0.accepted == 2 }
+            #expect(try await h.storedAlerts(acme).ids == ["small-1", "small-2"])
+        }
+    }
+
     @Test func aBadLineAmongGoodOnesIsRejectedAlone() async throws {
         try await ListenerHarness.with(senders: ["127.0.0.1": acme], batchDelay: .seconds(1)) { h in
             let lines = [
