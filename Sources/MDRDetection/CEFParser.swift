@@ -111,7 +111,7 @@ public enum CEFParser {
             return .failure(.init(text: "the CEF header has \(fields.count + 1) of its 8 '|'-separated parts"))
         }
         let header = fields.map { String(decoding: $0, as: UTF8.self) }
-        let version = header[0].trimmingCharacters(in: .whitespaces)
+        let version = header[0].trimmingWhitespace
         guard !version.isEmpty, version.allSatisfy(\.isASCIIDigit) else {
             return .failure(.init(text: "CEF version '\(version.prefix(10))' is not a number"))
         }
@@ -195,7 +195,7 @@ public enum CEFParser {
     /// Maps the header severity: 0–3 low, 4–6 medium, 7–8 high, 9–10 critical; or the words Low, Medium, High,
     /// Very-High (critical), Critical; `Unknown` (Check Point sends it) is informational. Case is ignored.
     public static func severity(_ raw: String) -> Severity? {
-        let s = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let s = raw.trimmingWhitespace.lowercased()
         if let n = Int(s), s.allSatisfy(\.isASCIIDigit) {
             switch n {
             case 0...3: return .low
@@ -222,7 +222,7 @@ public enum CEFParser {
             return fail("severity '\(record.severity.prefix(20))' is not 0–10, Unknown, Low, Medium, High or Very-High")
         }
         let alertID: String
-        if let external = record["externalId"]?.trimmingCharacters(in: .whitespaces), !external.isEmpty {
+        if let external = record["externalId"]?.trimmingWhitespace, !external.isEmpty {
             alertID = external
         } else {
             alertID = compositeID(record)
@@ -257,7 +257,7 @@ public enum CEFParser {
     /// `rt` as milliseconds since 1970, or `MMM dd yyyy HH:mm:ss[.SSS][ zone]` with zone `Z`, `UTC`, `GMT` or `±HH:MM`
     /// (no zone is UTC). Anything else gives nil, and the receive time is used.
     static func time(_ raw: String) -> Date? {
-        let s = raw.trimmingCharacters(in: .whitespaces)
+        let s = raw.trimmingWhitespace
         if !s.isEmpty, s.utf8.count <= 15, s.allSatisfy(\.isASCIIDigit), let ms = Int64(s) {
             return Date(timeIntervalSince1970: Double(ms) / 1000)
         }

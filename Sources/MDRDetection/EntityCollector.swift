@@ -7,7 +7,7 @@ import MDRDomain
 struct EntityCollector {
     var entities = SignalEntities()
 
-    func nonEmpty(_ s: String) -> String? { s.trimmingCharacters(in: .whitespaces).isEmpty ? nil : s }
+    func nonEmpty(_ s: String) -> String? { s.trimmingWhitespace.isEmpty ? nil : s }
 
     mutating func device(_ raw: String?) {
         guard let raw, let d = DeviceID(rawValue: raw), entities.devices.count < NativeSignalParser.maxEntitiesPerKind,
@@ -41,7 +41,7 @@ struct EntityCollector {
 /// Account identifiers (UPN, e-mail address, object id or SID), as the native form accepts them.
 enum Account {
     static func normalised(_ raw: String) -> String? {
-        let u = raw.trimmingCharacters(in: .whitespaces)
+        let u = raw.trimmingWhitespace
         guard !u.isEmpty, u.utf8.count <= 256, !u.contains(where: \.isNewline) else { return nil }
         return u
     }
@@ -50,7 +50,7 @@ enum Account {
 /// File hashes: MD5, SHA-1 or SHA-256 in hex, lowercased.
 enum FileHash {
     static func normalised(_ raw: String) -> String? {
-        let h = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let h = raw.trimmingWhitespace.lowercased()
         guard [32, 40, 64].contains(h.utf8.count), h.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
         else { return nil }
         return h

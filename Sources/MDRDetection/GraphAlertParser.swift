@@ -91,7 +91,7 @@ public enum GraphAlertParser {
 
     static func validate(_ alert: Alert) -> Result<Signal, NativeSignalParser.Reason> {
         func fail(_ text: String) -> Result<Signal, NativeSignalParser.Reason> { .failure(.init(text: text)) }
-        guard let id = alert.id?.trimmingCharacters(in: .whitespaces), !id.isEmpty else { return fail("id is required") }
+        guard let id = alert.id?.trimmingWhitespace, !id.isEmpty else { return fail("id is required") }
         guard id.utf8.count <= NativeSignalParser.maxAlertIDLength else {
             return fail("id is longer than \(NativeSignalParser.maxAlertIDLength) bytes")
         }
@@ -125,7 +125,7 @@ public enum GraphAlertParser {
 
     /// A short identifier-like value (category, provider ids) or nothing: never free text.
     static func identifier(_ raw: String?) -> String? {
-        guard let value = raw?.trimmingCharacters(in: .whitespaces), !value.isEmpty, value.utf8.count <= 128,
+        guard let value = raw?.trimmingWhitespace, !value.isEmpty, value.utf8.count <= 128,
             value.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:".contains($0) })
         else { return nil }
         return value

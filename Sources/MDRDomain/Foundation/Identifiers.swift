@@ -86,9 +86,8 @@ public struct DeviceID: RawRepresentable, Hashable, Sendable, Codable, Comparabl
 
     /// Accepts 1–200 printable characters without `/` (it appears in URL paths).
     public init?(rawValue: String) {
-        let trimmed = rawValue.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.utf8.count <= 200, !trimmed.contains("/"),
-            trimmed.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) })
+        let trimmed = rawValue.trimmingWhitespace
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 200, !trimmed.utf8.contains(UInt8(ascii: "/")), !trimmed.containsControlCharacter
         else { return nil }
         self.rawValue = trimmed
     }
