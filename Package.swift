@@ -129,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "mdr-bench",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

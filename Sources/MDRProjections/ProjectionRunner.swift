@@ -18,19 +18,22 @@ public final class ProjectionRunner: Service, Sendable {
     let store: EventStore
     let pollInterval: Duration
     let pageSize: Int
+    let concurrency: Int
     let logger: Logger
 
     /// - Parameters:
     ///   - pageSize: events per transaction (at most; fewer when the projection skips types).
+    ///   - concurrency: how many (projection, tenant) pages a round applies at once, each on a connection of its own.
     public init(
         _ projections: [any Projection], store: EventStore, pollInterval: Duration = .seconds(1), pageSize: Int = 2000,
-        logger: Logger
+        concurrency: Int = 4, logger: Logger
     ) {
         precondition(Set(projections.map(\.name)).count == projections.count, "projection names must be unique")
         self.projections = projections
         self.store = store
         self.pollInterval = pollInterval
         self.pageSize = pageSize
+        self.concurrency = max(1, concurrency)
         var logger = logger
         logger[metadataKey: "component"] = "projections"
         self.logger = logger
@@ -82,16 +85,32 @@ public final class ProjectionRunner: Service, Sendable {
         }
     }
 
-    /// One round over every projection and every tenant with work; returns the number of log positions applied.
+    /// One round over every projection and every tenant with work, `concurrency` (projection, tenant) pages at a
+    /// time; returns the number of log positions applied.
     @discardableResult
     public func runOnce() async throws -> Int {
-        var done = 0
+        var work: [(projection: any Projection, tenant: TenantID, hasCheckpoint: Bool)] = []
         for projection in projections {
             for (tenant, hasCheckpoint) in try await tenantsWithWork(projection) {
-                done += try await process(projection, tenant: tenant, hasCheckpoint: hasCheckpoint)
+                work.append((projection, tenant, hasCheckpoint))
             }
         }
-        return done
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            var next = 0
+            func startNext() {
+                guard next < work.count else { return }
+                let item = work[next]
+                next += 1
+                group.addTask { try await self.process(item.projection, tenant: item.tenant, hasCheckpoint: item.hasCheckpoint) }
+            }
+            for _ in 0..<concurrency { startNext() }
+            var done = 0
+            while let moved = try await group.next() {
+                done += moved
+                startNext()
+            }
+            return done
+        }
     }
 
     /// Runs rounds until no projection has work left (tests, `mdr projections rebuild`).
@@ -106,8 +125,16 @@ public final class ProjectionRunner: Service, Sendable {
             throw ProjectionError(.unknownProjection, "no projection '\(name)': use one of \(projections.map(\.name).joined(separator: ", "))")
         }
         try await transaction { connection in try await self.reset(projection, on: connection) }
-        let only = ProjectionRunner([projection], store: store, pollInterval: pollInterval, pageSize: pageSize, logger: logger)
+        let only = ProjectionRunner([projection], store: store, pollInterval: pollInterval, pageSize: pageSize, concurrency: concurrency, logger: logger)
         try await only.drain()
+    }
+
+    /// Drops every projection's rows and checkpoints, each in a transaction of its own; the rounds that follow
+    /// (`drain`, or `run` of any instance) replay them. With several workers draining, a rebuild runs in parallel.
+    public func resetAll() async throws {
+        for projection in projections {
+            try await transaction { connection in try await self.reset(projection, on: connection) }
+        }
     }
 
     /// How far each projection is behind each tenant's log (every tenant with events, caught up or not).
