@@ -44,8 +44,14 @@ extension ReadModels {
     public func slaCompliance(tenants: [TenantID]?, month: CalendarDate, sla: ServiceLevel? = nil, at now: Date) async throws
         -> SlaComplianceReport
     {
+        SlaCompliance.report(try await slaTimers(tenants: tenants, month: month, sla: sla).map(\.timer), at: now)
+    }
+
+    /// The timers started in the calendar month of `month` (Europe/Amsterdam), of `tenants` (nil: all), optionally
+    /// of one SLA: what a compliance report is made of, with the tenant of each timer.
+    public func slaTimers(tenants: [TenantID]?, month: CalendarDate, sla: ServiceLevel? = nil) async throws -> [SlaTimerRecord] {
         let (from, to) = Self.monthBounds(month)
-        let rows = try await records(
+        return try await records(
             "($1::text[] IS NULL OR v.tenant_id = ANY($1::text[])) AND v.started_at >= $2 AND v.started_at < $3 AND ($4::text IS NULL OR v.sla = $4)",
             orderBy: "v.started_at, v.tenant_id, v.incident_id, v.target"
         ) {
@@ -54,7 +60,6 @@ extension ReadModels {
             try $0.append(to)
             try $0.append(sla?.rawValue)
         }
-        return SlaCompliance.report(rows.map(\.timer), at: now)
     }
 
     /// The customer's NIS2 reporting deadlines for a confirmed incident of a tenant in NIS2 scope, counted from the
