@@ -86,6 +86,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Notifier channels: webhooks signed per Standard Webhooks (AsyncHTTPClient), retry policy, thin payloads.
+        .target(
+            name: "MDRNotify",
+            dependencies: [
+                "MDRDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // HTTP API (Hummingbird 2, interface generated from openapi.yaml), authentication, app assembly.
         .target(
             name: "MDRServer",
@@ -184,6 +197,16 @@ let package = Package(
                 "MDRServer", "MDRApplication", "MDRStore", "MDRDomain", "MDRTestSupport", "MDRProjections",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MDRNotifyTests",
+            dependencies: [
+                "MDRNotify", "MDRDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
