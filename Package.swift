@@ -116,6 +116,17 @@ let package = Package(
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
 
+        // EDR connectors (Microsoft Defender for Endpoint over AsyncHTTPClient): isolate, release, stop and quarantine.
+        .target(
+            name: "MDRResponse",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // For tests only: a fresh PostgreSQL database per test, made from MDR_TEST_DATABASE_URL (set by ops/test).
         .target(
             name: "MDRTestSupport",
@@ -188,6 +199,16 @@ let package = Package(
             dependencies: [
                 "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MDRResponseTests",
+            dependencies: [
+                "MDRResponse",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

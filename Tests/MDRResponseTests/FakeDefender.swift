@@ -1,0 +1,218 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import MDRResponse
+import NIOCore
+import Synchronization
+
+/// A local server that speaks the documented Defender for Endpoint API and the identity platform's token endpoint.
+///
+/// It records every request and can be told to misbehave: answer slowly, fail with 500, throttle with 429 and
+/// `Retry-After`, refuse with 400 "already in progress", or treat the current tokens as expired.
+final class FakeDefender: Sendable {
+    /// One request as the server saw it.
+    struct Recorded: Sendable {
+        var method: String
+        var path: String
+        var authorization: String?
+        var contentType: String?
+        var json: [String: String]?
+        var form: [String: String]?
+    }
+
+    /// What the next API call (not the token call) should get instead of a normal answer.
+    enum Fault: Sendable {
+        case serverError
+        case tooManyRequests(retryAfter: Int)
+        case alreadyInProgress
+        case unauthorized
+    }
+
+    private struct State {
+        var validTokens: Set<String> = []
+        var issued = 0
+        var faults: [Fault] = []
+        var delay: Duration = .zero
+        var script: [EDRActionStatus] = [.pending, .inProgress, .succeeded]
+        var actions: [String: (script: [EDRActionStatus], step: Int)] = [:]
+        var recorded: [Recorded] = []
+    }
+
+    let tenantID: String
+    let clientID: String
+    let clientSecret: String
+    private let state = Mutex(State())
+
+    init(tenantID: String = "contoso-tenant", clientID: String = "mdr-app", clientSecret: String = "S3cr3t~value-never-logged") {
+        self.tenantID = tenantID
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+    }
+
+    // MARK: Instructions
+
+    /// The next API calls fail in this order.
+    func inject(_ faults: Fault...) { state.withLock { $0.faults += faults } }
+    /// Every API call waits this long before answering.
+    func answerSlowly(after delay: Duration) { state.withLock { $0.delay = delay } }
+    /// Actions created from now on walk through these statuses, one per status request (the last one stays).
+    func driveNewActions(through script: [EDRActionStatus]) { state.withLock { $0.script = script } }
+    /// Every token issued so far is now expired.
+    func expireTokens() { state.withLock { $0.validTokens.removeAll() } }
+
+    var requests: [Recorded] { state.withLock { $0.recorded } }
+    var tokenRequests: [Recorded] { requests.filter { $0.path.hasSuffix("/oauth2/v2.0/token") } }
+    var apiRequests: [Recorded] { requests.filter { $0.path.hasPrefix("/api/") } }
+
+    // MARK: Server
+
+    /// Runs the server on a loopback port for the duration of `body`.
+    func run<T: Sendable>(_ body: @Sendable (_ port: Int) async throws -> T) async throws -> T {
+        let app = Application(router: router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return try await app.test(.live) { client in try await body(client.port!) }
+    }
+
+    func credentials(port: Int, clientSecret: String? = nil) -> DefenderCredentials {
+        DefenderCredentials(
+            baseURL: "http://127.0.0.1:\(port)", authority: "http://127.0.0.1:\(port)", tenantID: tenantID,
+            clientID: clientID, clientSecret: clientSecret ?? self.clientSecret)
+    }
+
+    private func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/{tenant}/oauth2/v2.0/token") { request, context in
+            try await self.token(request, context)
+        }
+        for verb in ["isolate", "unisolate", "StopAndQuarantineFile"] {
+            router.post("/api/machines/{machine}/\(verb)") { request, context in
+                try await self.machineAction(verb, request, context)
+            }
+        }
+        router.get("/api/machineactions/{id}") { request, context in
+            try await self.getAction(request, context)
+        }
+        return router
+    }
+
+    private func record(_ request: Request, body: ByteBuffer) -> Recorded {
+        let text = String(buffer: body)
+        let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String]
+        var form: [String: String]?
+        if request.headers[.contentType] == "application/x-www-form-urlencoded" {
+            form = [:]
+            for pair in text.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                form?[parts[0]] = parts.count > 1 ? parts[1] : ""
+            }
+        }
+        let recorded = Recorded(
+            method: request.method.rawValue, path: request.uri.path, authorization: request.headers[.authorization],
+            contentType: request.headers[.contentType], json: json, form: form)
+        state.withLock { $0.recorded.append(recorded) }
+        return recorded
+    }
+
+    private func token(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let recorded = record(request, body: try await request.body.collect(upTo: 1 << 16))
+        let form = recorded.form ?? [:]
+        guard context.parameters.get("tenant") == tenantID, form["grant_type"] == "client_credentials",
+            form["client_id"] == clientID, form["client_secret"] == clientSecret,
+            form["scope"] == "https://api.securitycenter.microsoft.com/.default"
+        else {
+            return Self.json(.unauthorized, #"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#)
+        }
+        let token = state.withLock { state -> String in
+            state.issued += 1
+            let token = "token-\(state.issued)"
+            state.validTokens.insert(token)
+            return token
+        }
+        return Self.json(.ok, #"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"\#(token)"}"#)
+    }
+
+    /// Authentication, then the injected fault (if any), then the delay. Returns a response when the call ends here.
+    private func gate(_ request: Request) async throws -> Response? {
+        let authorization = request.headers[.authorization] ?? ""
+        let (authorized, fault, delay) = state.withLock { state in
+            let ok = authorization.hasPrefix("Bearer ") && state.validTokens.contains(String(authorization.dropFirst(7)))
+            let fault = ok && !state.faults.isEmpty ? state.faults.removeFirst() : nil
+            return (ok, fault, state.delay)
+        }
+        if delay > .zero { try await Task.sleep(for: delay) }
+        guard authorized else { return Self.apiError(.unauthorized, "Unauthorized", "Unauthorized (invalid or expired authorization header)") }
+        switch fault {
+        case .none: return nil
+        case .serverError: return Self.apiError(.internalServerError, "InternalServerError", "")
+        case .unauthorized: return Self.apiError(.unauthorized, "Unauthorized", "Unauthorized (invalid or expired authorization header)")
+        case .alreadyInProgress:
+            return Self.apiError(.badRequest, "ActiveRequestAlreadyExists", "Action is already in progress")
+        case .tooManyRequests(let seconds):
+            var response = Self.apiError(.tooManyRequests, "TooManyRequests", "Rate limit is exceeded. Try again in \(seconds) seconds.")
+            response.headers[.retryAfter] = String(seconds)
+            return response
+        }
+    }
+
+    private func machineAction(_ verb: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let recorded = record(request, body: try await request.body.collect(upTo: 1 << 16))
+        if let refusal = try await gate(request) { return refusal }
+        let machine = context.parameters.get("machine") ?? ""
+        if machine.hasPrefix("unknown") {
+            return Self.apiError(.notFound, "ResourceNotFound", "Machine \(machine) was not found")
+        }
+        guard recorded.contentType == "application/json", let body = recorded.json, body["Comment"] != nil else {
+            return Self.apiError(.badRequest, "InvalidRequestBody", "Request body is incorrect")
+        }
+        let id = UUID().uuidString.lowercased()
+        let first = state.withLock { state in
+            state.actions[id] = (state.script, 0)
+            return state.script[0]
+        }
+        let type = verb == "isolate" ? "Isolate" : verb == "unisolate" ? "Unisolate" : "StopAndQuarantineFile"
+        return Self.json(.created, Self.action(id: id, type: type, machine: machine, status: first))
+    }
+
+    private func getAction(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        _ = record(request, body: ByteBuffer())
+        if let refusal = try await gate(request) { return refusal }
+        let id = context.parameters.get("id") ?? ""
+        let status = state.withLock { state -> EDRActionStatus? in
+            guard var action = state.actions[id] else { return nil }
+            action.step = min(action.step + 1, action.script.count - 1)
+            state.actions[id] = action
+            return action.script[action.step]
+        }
+        guard let status else { return Self.apiError(.notFound, "ResourceNotFound", "MachineAction \(id) was not found") }
+        return Self.json(.ok, Self.action(id: id, type: "Isolate", machine: "m", status: status))
+    }
+
+    private static func action(id: String, type: String, machine: String, status: EDRActionStatus) -> String {
+        #"{"@odata.context":"https://api.securitycenter.microsoft.com/api/$metadata#MachineActions/$entity","id":"\#(id)","type":"\#(type)","requestor":"mdr-app","requestorComment":"","status":"\#(status.rawValue)","machineId":"\#(machine)","creationDateTimeUtc":"2026-11-29T12:00:00Z","lastUpdateDateTimeUtc":"2026-11-29T12:00:00Z"}"#
+    }
+
+    private static func apiError(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        json(status, #"{"error":{"code":"\#(code)","message":"\#(message)","target":"43f4cb08-8fac-4b65-9db1-745c2ae65f3a"}}"#)
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// A clock tests move by hand; `sleep` advances it instead of waiting and records what was asked.
+final class ManualClock: Sendable {
+    private let state = Mutex((now: Date(timeIntervalSince1970: 1_795_000_000), sleeps: [Duration]()))
+
+    var now: Date { state.withLock { $0.now } }
+    var sleeps: [Duration] { state.withLock { $0.sleeps } }
+
+    func advance(by seconds: TimeInterval) { state.withLock { $0.now += seconds } }
+
+    func sleep(_ duration: Duration) {
+        state.withLock {
+            $0.sleeps.append(duration)
+            $0.now += Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+    }
+}
