@@ -105,13 +105,9 @@ extension EDRConnector {
                 // Transient errors: the next tick asks again. The rest end polling.
                 guard error.isTransient else { throw error }
             }
+            // The check follows a status call, so the tick that crosses the deadline still gets one last look.
             if now() >= deadline { return .deadlineReached(last: last) }
             try await sleep(interval)
-            if now() >= deadline {
-                // One last look: the deadline is about the action, not about our tick.
-                let status = try await actionStatus(id)
-                return status.isFinal ? .finished(status) : .deadlineReached(last: status)
-            }
         }
     }
 }

@@ -30,9 +30,13 @@ public struct RateLimiter: Sendable, Hashable {
     }
 
     private mutating func refill(at now: Date) {
-        if let updated, now > updated {
-            tokens = min(capacity, tokens + now.timeIntervalSince(updated) * capacity / period)
+        guard let updated else {
+            self.updated = now
+            return
         }
-        if updated == nil || now > updated! { updated = now }
+        // A clock that goes back adds nothing (and takes nothing).
+        guard now > updated else { return }
+        tokens = min(capacity, tokens + now.timeIntervalSince(updated) * capacity / period)
+        self.updated = now
     }
 }
