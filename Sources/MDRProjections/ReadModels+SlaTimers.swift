@@ -30,6 +30,15 @@ extension ReadModels {
         ) { try $0.append(tenants?.map(\.rawValue)) }
     }
 
+    /// How many timers run across all tenants at `now`, and how many of them are past their deadline (their breach
+    /// being recorded by the SLA clock): the figures of `/metrics`.
+    public func runningSlaTimerCounts(at now: Date) async throws -> (running: Int, overdue: Int) {
+        let rows = try await database.client.query(
+            "SELECT count(*), count(*) FILTER (WHERE deadline <= \(now)) FROM sla_timer_view WHERE stopped_at IS NULL", logger: logger)
+        for try await (running, overdue) in rows.decode((Int64, Int64).self) { return (Int(running), Int(overdue)) }
+        return (0, 0)
+    }
+
     /// A tenant's timers started in `[from, to)`, e.g. one month, for `SlaCompliance.report`.
     public func slaTimers(tenant: TenantID, startedFrom from: Date, to: Date) async throws -> [SlaTimerRecord] {
         try await records("v.tenant_id = $1 AND v.started_at >= $2 AND v.started_at < $3", orderBy: "v.started_at, v.incident_id, v.target") {

@@ -1,0 +1,69 @@
+import Foundation
+import MDRApplication
+import MDRDomain
+import MDRProjections
+import OpenAPIRuntime
+
+// MARK: - Metrics (Prometheus text format)
+
+extension APIHandler {
+    /// The process managers whose lag is reported.
+    static let processors = ["correlator"]
+
+    func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
+        let principal = try RequestPrincipal.required()
+        guard !principal.role.isTenantScoped else {
+            throw DomainError(.forbidden, .forbidden, "the role '\(principal.role.rawValue)' may not read the service's metrics")
+        }
+        try AccessPolicy.authorize(principal, .readSecurityViews, tenant: nil)
+        let views = services.views
+        let queries = services.queries
+        let now = Date()
+        let (projections, processors, log, timers) = try await withinDeadline {
+            let projections = try await views.lag()
+            var processors: [ProcessorLag] = []
+            for name in Self.processors { processors += try await queries.processorLag(name) }
+            return (projections, processors, try await queries.logSize(), try await views.runningSlaTimerCounts(at: now))
+        }
+        var text = MetricsText()
+        let names = ReadModels.standard().map(\.name)
+        text.gauge("mdr_projection_events_behind", "Events of the log a view has not applied yet, summed over tenants.") {
+            names.map { name in (["projection": name], Double(projections.filter { $0.projection == name }.reduce(0) { $0 + $1.eventsBehind })) }
+        }
+        text.gauge("mdr_projection_seconds_behind", "Age of the oldest event a view has not applied yet, worst tenant.") {
+            names.map { name in (["projection": name], projections.filter { $0.projection == name }.map(\.secondsBehind).max() ?? 0) }
+        }
+        text.gauge("mdr_processor_events_behind", "Events a process manager has not handled yet, summed over tenants.") {
+            Self.processors.map { name in (["processor": name], Double(processors.filter { $0.processor == name }.reduce(0) { $0 + $1.eventsBehind })) }
+        }
+        text.gauge("mdr_processor_seconds_behind", "Age of the oldest event a process manager has not handled yet, worst tenant.") {
+            Self.processors.map { name in (["processor": name], processors.filter { $0.processor == name }.map(\.secondsBehind).max() ?? 0) }
+        }
+        text.gauge("mdr_log_events", "Events in the log, all tenants.") { [([:], Double(log.events))] }
+        text.gauge("mdr_tenants", "Tenants with a log.") { [([:], Double(log.tenants))] }
+        text.gauge("mdr_sla_timers_running", "SLA timers not stopped, all tenants.") { [([:], Double(timers.running))] }
+        text.gauge("mdr_sla_timers_overdue", "Running SLA timers past their deadline (breach being recorded).") { [([:], Double(timers.overdue))] }
+        return .ok(.init(body: .plainText(HTTPBody(text.output))))
+    }
+}
+
+/// The Prometheus text exposition format (version 0.0.4), for gauges.
+struct MetricsText {
+    private(set) var output = ""
+
+    mutating func gauge(_ name: String, _ help: String, _ samples: () -> [([String: String], Double)]) {
+        output += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+        for (labels, value) in samples() {
+            let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",")
+            output += name + (rendered.isEmpty ? "" : "{\(rendered)}") + " " + Self.format(value) + "\n"
+        }
+    }
+
+    static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}
