@@ -8,27 +8,15 @@ public enum Weekday: Int, Sendable, Codable, CaseIterable, Comparable {
 }
 
 extension CalendarDate {
-    /// Days since 1970-01-01 (proleptic Gregorian; H. Hinnant's `days_from_civil`).
+    /// Days since 1970-01-01 (proleptic Gregorian).
     public var dayNumber: Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        Int(CivilDays.days(year: Int64(year), month: Int64(month), day: Int64(day)))
     }
 
-    /// The date `dayNumber` days after 1970-01-01 (H. Hinnant's `civil_from_days`); nil outside 1900…9999.
+    /// The date `dayNumber` days after 1970-01-01; nil outside the years `CalendarDate` accepts.
     public init?(dayNumber: Int) {
-        let z = dayNumber + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        self.init(year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
+        let civil = CivilDays.civil(fromDays: Int64(dayNumber))
+        self.init(year: Int(civil.year), month: Int(civil.month), day: Int(civil.day))
     }
 
     /// The date `days` days later (earlier when negative).
