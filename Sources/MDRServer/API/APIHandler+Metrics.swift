@@ -11,11 +11,7 @@ extension APIHandler {
     static let processors = ["correlator"]
 
     func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
-        let principal = try RequestPrincipal.required()
-        guard !principal.role.isTenantScoped else {
-            throw DomainError(.forbidden, .forbidden, "the role '\(principal.role.rawValue)' may not read the service's metrics")
-        }
-        try AccessPolicy.authorize(principal, .readSecurityViews, tenant: nil)
+        try authorizeAcrossTenants("may not read the service's metrics")
         let views = services.views
         let queries = services.queries
         let now = Date()

@@ -13,11 +13,7 @@ extension APIHandler {
 
     func listIncidents(_ input: Operations.ListIncidents.Input) async throws -> Operations.ListIncidents.Output {
         // Across tenants: the SOC and Dynamic. A customer reads its own tenant's list (`listTenantIncidents`).
-        let principal = try RequestPrincipal.required()
-        guard !principal.role.isTenantScoped else {
-            throw DomainError(.forbidden, .forbidden, "the role '\(principal.role.rawValue)' reads incidents under /v1/tenants/{tenantId}/incidents")
-        }
-        try AccessPolicy.authorize(principal, .readSecurityViews, tenant: nil)
+        try authorizeAcrossTenants("reads incidents under /v1/tenants/{tenantId}/incidents")
         var tenants: [TenantID]? = nil
         if let raw = input.query.tenant {
             guard let tenant = TenantID(rawValue: raw) else { throw Problem.badRequest("tenant: '\(raw.prefix(80))' is not a tenant id") }
@@ -87,11 +83,7 @@ extension APIHandler {
     }
 
     func getProjectionLag(_ input: Operations.GetProjectionLag.Input) async throws -> Operations.GetProjectionLag.Output {
-        let principal = try RequestPrincipal.required()
-        guard !principal.role.isTenantScoped else {
-            throw DomainError(.forbidden, .forbidden, "the role '\(principal.role.rawValue)' may not read the projections' lag")
-        }
-        try AccessPolicy.authorize(principal, .readSecurityViews, tenant: nil)
+        try authorizeAcrossTenants("may not read the projections' lag")
         let views = services.views
         let lags = try await withinDeadline { try await views.lag() }
         let names = ReadModels.standard().map(\.name)

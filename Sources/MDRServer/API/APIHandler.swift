@@ -46,6 +46,18 @@ struct APIHandler: APIProtocol {
         return (principal, tenant)
     }
 
+    /// The caller, allowed to read across tenants (the SOC and Dynamic). A tenant-scoped role gets `403 forbidden`,
+    /// with `refusal` (e.g. "reads incidents under /v1/tenants/{tenantId}/incidents") telling it where to look instead.
+    @discardableResult
+    func authorizeAcrossTenants(_ refusal: String) throws -> Principal {
+        let principal = try RequestPrincipal.required()
+        guard !principal.role.isTenantScoped else {
+            throw DomainError(.forbidden, .forbidden, "the role '\(principal.role.rawValue)' \(refusal)")
+        }
+        try AccessPolicy.authorize(principal, .readSecurityViews, tenant: nil)
+        return principal
+    }
+
     /// The command's context from the request headers. Without `X-Correlation-ID`, the request gets an id of its
     /// own, so everything one request causes stays tied together.
     func commandContext(_ principal: Principal, idempotencyKey: String?, correlationID: String?) throws -> CommandContext {
