@@ -28,6 +28,17 @@ ops_ensure_python_yaml() {
     ops_apt_install python3 python3-yaml
 }
 
+# ops_ensure_aiosmtpd: the python3 on PATH with aiosmtpd, the real SMTP server the e-mail channel's tests talk to
+# (ops/lib/smtp_sink.py). Installed from PyPI with that python3's own pip when missing.
+ops_ensure_aiosmtpd() {
+    if python3 -c 'import aiosmtpd' 2>/dev/null; then return 0; fi
+    ops_step "installing aiosmtpd for $(command -v python3) (pip)"
+    if ! python3 -m pip --version >/dev/null 2>&1; then ops_apt_install python3-pip; fi
+    # Debian's own python3 refuses pip installs into it unless told (PEP 668); pyenv's and a venv's do not.
+    python3 -m pip install --quiet aiosmtpd 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages aiosmtpd
+}
+
 # ops_run_forwarding COMMAND [ARG…]: runs COMMAND in a process group of its own and waits for it. SIGINT and
 # SIGTERM sent to this script are passed on to that whole group (a second one sends SIGKILL), so a service
 # shuts down gracefully and test runners with their child processes stop, before our EXIT trap cleans up.
