@@ -14,7 +14,7 @@ public struct DeviceIsolationProjection: Projection {
     public let version = 1
     public let eventTypes = [
         SignalIngested.eventType, DeviceIsolationRequested.eventType, DeviceIsolated.eventType, DeviceIsolationFailed.eventType,
-        DeviceReleaseRequested.eventType, DeviceReleased.eventType,
+        DeviceReleaseRequested.eventType, DeviceReleased.eventType, DeviceReleaseFailed.eventType,
     ]
 
     public init() {}
@@ -31,6 +31,8 @@ public struct DeviceIsolationProjection: Projection {
         var edrActionID: String?
         var actor: String
         var actorName: String
+        /// A `DeviceIsolated`: it does not end a release requested while the isolation was pending (as `DeviceDecider`).
+        var keepsPendingRelease = false
     }
 
     /// Maps an event to the isolation change it makes (nil for events that change no isolation state).
@@ -43,10 +45,16 @@ public struct DeviceIsolationProjection: Projection {
         }
         switch event {
         case .deviceIsolationRequested(let e): return make(e.deviceID, .pending, e.requestedAt, e.incidentID, e.isolationType, e.comment, nil)
-        case .deviceIsolated(let e): return make(e.deviceID, .isolated, e.isolatedAt, e.incidentID, nil, nil, e.edrActionID)
+        case .deviceIsolated(let e):
+            var change = make(e.deviceID, .isolated, e.isolatedAt, e.incidentID, nil, nil, e.edrActionID)
+            change.keepsPendingRelease = true
+            return change
         case .deviceIsolationFailed(let e): return make(e.deviceID, .failed, e.failedAt, e.incidentID, nil, e.reason, e.edrActionID)
         case .deviceReleaseRequested(let e): return make(e.deviceID, .releasePending, e.requestedAt, nil, nil, e.reason, nil)
         case .deviceReleased(let e): return make(e.deviceID, .released, e.releasedAt, nil, nil, nil, e.edrActionID)
+        case .deviceReleaseFailed(let e):
+            // The release did not happen: the device is still isolated.
+            return make(e.deviceID, .isolated, e.failedAt, nil, nil, "release failed: \(e.reason)", e.edrActionID)
         default: return nil
         }
     }
@@ -112,27 +120,35 @@ public struct DeviceIsolationProjection: Projection {
         var last: [DeviceID: Change] = [:]
         var isolationType: [DeviceID: IsolationType] = [:]
         for change in changes {
+            if change.keepsPendingRelease, let previous = last[change.device], previous.state == .releasePending {
+                continue
+            }
             last[change.device] = change
             if let t = change.isolationType { isolationType[change.device] = t }
         }
         let current = last.values.sorted { $0.device < $1.device }
-        try await connection.query(
-            """
-            INSERT INTO device_isolation_view AS v
-                (tenant_id, device_id, state, incident_id, isolation_type, changed_at, changed_by, first_seen_at)
-            SELECT \(tenant.rawValue), u.device, u.state, nullif(u.incident, '')::uuid, nullif(u.type, ''), u.at, u.actor, u.at
-            FROM unnest(\(current.map(\.device.rawValue))::text[], \(current.map(\.state.rawValue))::text[],
-                        \(current.map { $0.incident?.rawValue.uuidString ?? "" })::text[],
-                        \(current.map { isolationType[$0.device]?.rawValue ?? "" })::text[], \(current.map(\.at))::timestamptz[],
-                        \(current.map(\.actor))::text[])
-                 AS u(device, state, incident, type, at, actor)
-            ON CONFLICT (tenant_id, device_id) DO UPDATE SET
-                state = EXCLUDED.state,
-                incident_id = coalesce(EXCLUDED.incident_id, v.incident_id),
-                isolation_type = coalesce(EXCLUDED.isolation_type, v.isolation_type),
-                changed_at = EXCLUDED.changed_at,
-                changed_by = EXCLUDED.changed_by
-            """, logger: logger)
+        // A `DeviceIsolated` keeps a stored `release_pending` (a release requested while the isolation was pending).
+        for keeps in [false, true] {
+            let rows = current.filter { $0.keepsPendingRelease == keeps }
+            guard !rows.isEmpty else { continue }
+            try await connection.query(
+                """
+                INSERT INTO device_isolation_view AS v
+                    (tenant_id, device_id, state, incident_id, isolation_type, changed_at, changed_by, first_seen_at)
+                SELECT \(tenant.rawValue), u.device, u.state, nullif(u.incident, '')::uuid, nullif(u.type, ''), u.at, u.actor, u.at
+                FROM unnest(\(rows.map(\.device.rawValue))::text[], \(rows.map(\.state.rawValue))::text[],
+                            \(rows.map { $0.incident?.rawValue.uuidString ?? "" })::text[],
+                            \(rows.map { isolationType[$0.device]?.rawValue ?? "" })::text[], \(rows.map(\.at))::timestamptz[],
+                            \(rows.map(\.actor))::text[])
+                     AS u(device, state, incident, type, at, actor)
+                ON CONFLICT (tenant_id, device_id) DO UPDATE SET
+                    state = CASE WHEN \(keeps) AND v.state = 'release_pending' THEN v.state ELSE EXCLUDED.state END,
+                    incident_id = coalesce(EXCLUDED.incident_id, v.incident_id),
+                    isolation_type = coalesce(EXCLUDED.isolation_type, v.isolation_type),
+                    changed_at = CASE WHEN \(keeps) AND v.state = 'release_pending' THEN v.changed_at ELSE EXCLUDED.changed_at END,
+                    changed_by = CASE WHEN \(keeps) AND v.state = 'release_pending' THEN v.changed_by ELSE EXCLUDED.changed_by END
+                """, logger: logger)
+        }
     }
 
     public func reset(on connection: PostgresConnection) async throws {

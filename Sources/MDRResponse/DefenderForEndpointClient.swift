@@ -113,6 +113,44 @@ public actor DefenderForEndpointClient: EDRConnector {
         return try Self.decodeAction(body).status
     }
 
+    /// `GET /api/machines?$filter=computerDnsName eq '{name}'` (List machines API, OData). The name is compared as
+    /// Defender stores it: lowercased. Several matches (a re-onboarded machine): the one seen last.
+    public func machineID(dnsName: String) async throws(EDRError) -> String? {
+        let literal = dnsName.lowercased().replacingOccurrences(of: "'", with: "''")
+        let (status, body, _) = try await call(
+            .GET, path: "/api/machines?$filter=" + Self.escape("computerDnsName eq '\(literal)'"), json: nil)
+        if status == 404 { return nil }
+        guard status == 200 else { throw Self.error(status: status, body: body) }
+        struct Machine: Decodable {
+            var id: String
+            var lastSeen: String?
+        }
+        struct Page: Decodable { var value: [Machine] }
+        guard let page = try? JSONDecoder().decode(Page.self, from: body) else {
+            throw EDRError(code: .invalidResponse, message: "Defender's machine list has no readable value array; report this with the response body")
+        }
+        return page.value.max { ($0.lastSeen ?? "") < ($1.lastSeen ?? "") }?.id
+    }
+
+    /// `GET /api/machineactions?$filter=machineId eq '{id}' and type eq '{type}'`: the newest such action.
+    public func latestAction(machine: String, type: EDRActionType) async throws(EDRError) -> (id: EDRActionID, status: EDRActionStatus)? {
+        let literal = machine.replacingOccurrences(of: "'", with: "''")
+        let (status, body, _) = try await call(
+            .GET, path: "/api/machineactions?$filter=" + Self.escape("machineId eq '\(literal)' and type eq '\(type.rawValue)'"), json: nil)
+        if status == 404 { return nil }
+        guard status == 200 else { throw Self.error(status: status, body: body) }
+        struct Action: Decodable {
+            var id: EDRActionID
+            var status: EDRActionStatus
+            var creationDateTimeUtc: String?
+        }
+        struct Page: Decodable { var value: [Action] }
+        guard let page = try? JSONDecoder().decode(Page.self, from: body) else {
+            throw EDRError(code: .invalidResponse, message: "Defender's machine action list has no readable value array; report this with the response body")
+        }
+        return page.value.max { ($0.creationDateTimeUtc ?? "") < ($1.creationDateTimeUtc ?? "") }.map { ($0.id, $0.status) }
+    }
+
     // MARK: Calls
 
     private func submit(path: String, body: [String: String], idempotencyKey: String) async throws(EDRError)

@@ -74,6 +74,20 @@ public protocol EDRConnector: Sendable {
 
     /// The current status of an action.
     func actionStatus(_ id: EDRActionID) async throws(EDRError) -> EDRActionStatus
+
+    /// The vendor's machine id of a device known by its DNS name; nil when the vendor knows no such machine.
+    func machineID(dnsName: String) async throws(EDRError) -> String?
+
+    /// The newest action of `type` on `machine` and its status; nil when there is none. Used to adopt an action that
+    /// the vendor reported as already running.
+    func latestAction(machine: String, type: EDRActionType) async throws(EDRError) -> (id: EDRActionID, status: EDRActionStatus)?
+}
+
+/// The kinds of machine action, as Defender names them in a machine action's `type`.
+public enum EDRActionType: String, Sendable, Hashable, Codable, CaseIterable {
+    case isolate = "Isolate"
+    case unisolate = "Unisolate"
+    case stopAndQuarantineFile = "StopAndQuarantineFile"
 }
 
 /// How polling an action ended.

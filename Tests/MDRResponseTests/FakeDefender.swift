@@ -36,6 +36,10 @@ final class FakeDefender: Sendable {
         var delay: Duration = .zero
         var script: [EDRActionStatus] = [.pending, .inProgress, .succeeded]
         var actions: [String: (script: [EDRActionStatus], step: Int)] = [:]
+        /// Machine and type of each action, in creation order (for `GET /api/machineactions?$filter=`).
+        var actionLog: [(id: String, machine: String, type: String)] = []
+        /// Machines by DNS name (for `GET /api/machines?$filter=computerDnsName eq '…'`).
+        var machines: [String: String] = [:]
         var recorded: [Recorded] = []
     }
 
@@ -58,6 +62,18 @@ final class FakeDefender: Sendable {
     func answerSlowly(after delay: Duration) { state.withLock { $0.delay = delay } }
     /// Actions created from now on walk through these statuses, one per status request (the last one stays).
     func driveNewActions(through script: [EDRActionStatus]) { state.withLock { $0.script = script } }
+    /// Defender knows a machine with this id under this DNS name.
+    func addMachine(id: String, dnsName: String) { state.withLock { $0.machines[dnsName.lowercased()] = id } }
+    /// An action of `type` is already running on `machine` (started elsewhere, e.g. in the portal); returns its id.
+    @discardableResult
+    func startAction(machine: String, type: String) -> String {
+        let id = UUID().uuidString.lowercased()
+        state.withLock { state in
+            state.actions[id] = (state.script, 0)
+            state.actionLog.append((id, machine, type))
+        }
+        return id
+    }
     /// Every token issued so far is now expired.
     func expireTokens() { state.withLock { $0.validTokens.removeAll() } }
 
@@ -91,6 +107,12 @@ final class FakeDefender: Sendable {
         }
         router.get("/api/machineactions/{id}") { request, context in
             try await self.getAction(request, context)
+        }
+        router.get("/api/machines") { request, context in
+            try await self.listMachines(request, context)
+        }
+        router.get("/api/machineactions") { request, context in
+            try await self.listActions(request, context)
         }
         return router
     }
@@ -165,11 +187,12 @@ final class FakeDefender: Sendable {
             return Self.apiError(.badRequest, "InvalidRequestBody", "Request body is incorrect")
         }
         let id = UUID().uuidString.lowercased()
+        let type = verb == "isolate" ? "Isolate" : verb == "unisolate" ? "Unisolate" : "StopAndQuarantineFile"
         let first = state.withLock { state in
             state.actions[id] = (state.script, 0)
+            state.actionLog.append((id, machine, type))
             return state.script[0]
         }
-        let type = verb == "isolate" ? "Isolate" : verb == "unisolate" ? "Unisolate" : "StopAndQuarantineFile"
         return Self.json(.created, Self.action(id: id, type: type, machine: machine, status: first))
     }
 
@@ -185,6 +208,45 @@ final class FakeDefender: Sendable {
         }
         guard let status else { return Self.apiError(.notFound, "ResourceNotFound", "MachineAction \(id) was not found") }
         return Self.json(.ok, Self.action(id: id, type: "Isolate", machine: "m", status: status))
+    }
+
+    /// The quoted values of an OData `$filter` such as `machineId eq 'm' and type eq 'Isolate'`, by property.
+    private static func filter(_ request: Request) -> [String: String] {
+        guard let raw = request.uri.queryParameters.get("$filter") else { return [:] }
+        var found: [String: String] = [:]
+        for clause in raw.components(separatedBy: " and ") {
+            let parts = clause.components(separatedBy: " eq ")
+            guard parts.count == 2 else { continue }
+            found[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "' "))
+        }
+        return found
+    }
+
+    private func listMachines(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        _ = record(request, body: ByteBuffer())
+        if let refusal = try await gate(request) { return refusal }
+        let name = Self.filter(request)["computerDnsName"] ?? ""
+        let id = state.withLock { $0.machines[name] }
+        let value = id.map { #"[{"id":"\#($0)","computerDnsName":"\#(name)","lastSeen":"2026-11-29T11:00:00Z","healthStatus":"Active"}]"# } ?? "[]"
+        return Self.json(.ok, #"{"@odata.context":"https://api.securitycenter.microsoft.com/api/$metadata#Machines","value":\#(value)}"#)
+    }
+
+    private func listActions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        _ = record(request, body: ByteBuffer())
+        if let refusal = try await gate(request) { return refusal }
+        let filter = Self.filter(request)
+        let items = state.withLock { state in
+            state.actionLog.enumerated().filter { item in
+                (filter["machineId"].map { item.element.machine == $0 } ?? true) && (filter["type"].map { item.element.type == $0 } ?? true)
+            }
+                .map { index, entry -> String in
+                    let action = state.actions[entry.id]!
+                    let created = String(format: "2026-11-29T12:%02d:%02dZ", index / 60 % 60, index % 60)
+                    return Self.action(id: entry.id, type: entry.type, machine: entry.machine, status: action.script[action.step])
+                        .replacingOccurrences(of: "2026-11-29T12:00:00Z\",\"lastUpdate", with: "\(created)\",\"lastUpdate")
+                }
+        }
+        return Self.json(.ok, #"{"@odata.context":"https://api.securitycenter.microsoft.com/api/$metadata#MachineActions","value":[\#(items.joined(separator: ","))]}"#)
     }
 
     private static func action(id: String, type: String, machine: String, status: EDRActionStatus) -> String {

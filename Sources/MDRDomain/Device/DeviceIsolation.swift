@@ -128,6 +128,10 @@ public enum DeviceDecider: Decider {
         case isolate(
             deviceID: DeviceID, incident: Incident?, tenant: Tenant?, type: IsolationType, comment: String, by: Principal, at: Date)
         case release(deviceID: DeviceID, reason: String, by: Principal, at: Date)
+        /// Stop every process running the file and quarantine it (the ransomware case); needs what isolation needs but
+        /// does not depend on the device's isolation state.
+        case stopAndQuarantineFile(
+            deviceID: DeviceID, incident: Incident?, tenant: Tenant?, sha1: String, comment: String, by: Principal, at: Date)
     }
 
     public static let initialState = State(device: nil)
@@ -188,7 +192,46 @@ public enum DeviceDecider: Decider {
                 throw DomainError(.reasonMissing, .invalid, "a reason (1–1000 characters) is required, e.g. 'threat cleaned up'")
             }
             return [.deviceReleaseRequested(DeviceReleaseRequested(deviceID: deviceID, reason: text, requestedBy: by.id, requestedAt: at))]
+        case .stopAndQuarantineFile(let deviceID, let incident, let tenant, let sha1, let comment, let by, let at):
+            let incident = try justifyIntervention(deviceID: deviceID, incident: incident, tenant: tenant, action: "stopping a file")
+            guard let hash = normalizedSHA1(sha1) else {
+                throw DomainError(.invalidSHA1, .invalid, "'\(sha1.prefix(80))' is not a SHA-1: give the file's SHA-1 as 40 hex characters")
+            }
+            let text = comment.trimmingSpaces
+            guard !text.isEmpty, text.count <= 1000 else {
+                throw DomainError(.reasonMissing, .invalid, "a comment (1–1000 characters) is required: it is sent to the EDR and kept as evidence")
+            }
+            return [
+                .fileQuarantineRequested(
+                    FileQuarantineRequested(deviceID: deviceID, incidentID: incident.id, sha1: hash, comment: text, requestedBy: by.id, requestedAt: at))
+            ]
         }
+    }
+
+    /// The checks every intervention on a device shares: the tenant exists and consented, and a confirmed incident of
+    /// it involves the device. Returns the incident.
+    static func justifyIntervention(deviceID: DeviceID, incident: Incident?, tenant: Tenant?, action: String) throws(DomainError) -> Incident {
+        guard let tenant else { throw DomainError(.tenantNotFound, .notFound, "tenant not found") }
+        guard let incident else {
+            throw DomainError(.incidentNotFound, .notFound, "incident not found: \(action) needs a confirmed incident of this tenant")
+        }
+        switch incident.status {
+        case .open:
+            throw DomainError(.incidentNotConfirmed, .conflict, "incident \(incident.id) is not confirmed: only a confirmed attack justifies \(action)")
+        case .dismissed:
+            throw DomainError(.incidentDismissed, .conflict, "incident \(incident.id) was dismissed")
+        case .resolved:
+            throw DomainError(.incidentResolved, .conflict, "incident \(incident.id) is resolved")
+        case .confirmed:
+            break
+        }
+        guard incident.involves(deviceID) else {
+            throw DomainError(.deviceNotInIncident, .conflict, "device '\(deviceID)' is not involved in incident \(incident.id)")
+        }
+        guard tenant.consent != nil else {
+            throw DomainError(.consentMissing, .conflict, "tenant '\(tenant.id)' has no consent to intervene on file: contact the customer through Dynamic")
+        }
+        return incident
     }
 
     public static func evolve(_ state: State, _ event: DomainEvent) -> State {
@@ -206,7 +249,8 @@ public enum DeviceDecider: Decider {
             }
         case .deviceIsolated(let e):
             return updated(e.deviceID) {
-                $0.state = .isolated
+                // A release requested while isolation was pending stays pending: the responder releases next.
+                if $0.state != .releasePending { $0.state = .isolated }
                 $0.history.append(.init(state: .isolated, at: e.isolatedAt, by: "edr", incidentID: e.incidentID, note: nil))
             }
         case .deviceIsolationFailed(let e):
@@ -223,6 +267,12 @@ public enum DeviceDecider: Decider {
             return updated(e.deviceID) {
                 $0.state = .released
                 $0.history.append(.init(state: .released, at: e.releasedAt, by: "edr", incidentID: $0.incidentID, note: nil))
+            }
+        case .deviceReleaseFailed(let e):
+            return updated(e.deviceID) {
+                // The release did not happen: the device is still cut off and may be released again.
+                $0.state = .isolated
+                $0.history.append(.init(state: .isolated, at: e.failedAt, by: "edr", incidentID: $0.incidentID, note: "release failed: \(e.reason)"))
             }
         default:
             return state

@@ -1,0 +1,583 @@
+import Foundation
+import Logging
+import MDRApplication
+import MDRDomain
+import MDRStore
+import PostgresNIO
+import ServiceLifecycle
+
+/// The isolation process manager: turns `DeviceIsolationRequested`, `DeviceReleaseRequested` and
+/// `FileQuarantineRequested` into EDR actions and appends their outcome.
+///
+/// Per round:
+/// 1. **Discover**: per tenant, the requests past the responder's checkpoint (`processor_checkpoints`, claimed with
+///    `FOR UPDATE SKIP LOCKED`) become rows of `response_actions`, in the transaction that moves the checkpoint.
+/// 2. **Claim**: due rows are leased (`leased_until`) in one statement with `FOR UPDATE SKIP LOCKED`, so several
+///    instances never work on the same request at once; the EDR is then called outside any transaction.
+///    Isolation and release of one device are carried out in log order; a stop-and-quarantine does not wait for them.
+/// 3. **Record**: a new request is submitted (idempotency key: the request event's id) and `EDRActionSubmitted` is
+///    appended before any polling, so a restarted responder polls that action instead of submitting again. A
+///    submitted action is asked for its status every `statusInterval` until it is final or the deadline passes; then
+///    `DeviceIsolated` / `DeviceIsolationFailed`, `DeviceReleased` / `DeviceReleaseFailed` or `FileQuarantined` /
+///    `FileQuarantineFailed` is appended, in the transaction that marks the row done.
+///
+/// Every appended event has an id derived from (tenant, request event, step), so no replay or second instance can
+/// append it twice. Transient EDR errors (429, 5xx, timeouts) are retried with exponential back-off until the deadline.
+/// Time comes from a `TimeSource`; tests drive `runOnce()` with a manual clock.
+public final class Responder: Service, Sendable {
+    /// Intervals and limits.
+    public struct Configuration: Sendable {
+        /// How often to look for new requests when no wake-up arrived (the polling fallback).
+        public var pollInterval: Duration
+        /// How often a submitted action's status is asked (`MDR_EDR_POLL_INTERVAL`).
+        public var statusInterval: Duration
+        /// How long after the responder first sees a request it gives up waiting for a final status (`MDR_EDR_ACTION_TIMEOUT`).
+        public var actionTimeout: Duration
+        /// How long a claimed request stays leased to this instance; past it another instance may take it over.
+        /// Longer than one EDR exchange plus a `Retry-After` wait.
+        public var lease: Duration
+        /// The first retry after a transient error; doubled per attempt up to `maximumBackoff`.
+        public var initialBackoff: Duration
+        public var maximumBackoff: Duration
+        /// Requests claimed per round.
+        public var batchSize: Int
+
+        /// Defaults: poll 1 s, status every 10 s, deadline 10 min, lease 5 min, back-off 5 s … 5 min, 50 per round.
+        public init(
+            pollInterval: Duration = .seconds(1), statusInterval: Duration = .seconds(10), actionTimeout: Duration = .seconds(600),
+            lease: Duration = .seconds(300), initialBackoff: Duration = .seconds(5), maximumBackoff: Duration = .seconds(300),
+            batchSize: Int = 50
+        ) {
+            self.pollInterval = pollInterval
+            self.statusInterval = statusInterval
+            self.actionTimeout = actionTimeout
+            self.lease = lease
+            self.initialBackoff = initialBackoff
+            self.maximumBackoff = maximumBackoff
+            self.batchSize = batchSize
+        }
+    }
+
+    /// What one round did.
+    public struct Round: Sendable, Equatable {
+        /// Requests newly found in the log.
+        public var discovered = 0
+        /// Requests claimed and worked on.
+        public var claimed = 0
+        /// `EDRActionSubmitted` events appended.
+        public var submitted = 0
+        /// Outcome events appended.
+        public var finished = 0
+
+        public init() {}
+    }
+
+    /// Who the responder's events are appended as.
+    public static let actor = Principal.system("responder")
+    /// Its checkpoint's name in `processor_checkpoints`.
+    public static let name = "responder"
+    /// The request events it reacts to.
+    public static let requestTypes = [DeviceIsolationRequested.eventType, DeviceReleaseRequested.eventType, FileQuarantineRequested.eventType]
+
+    let store: EventStore
+    let connectors: any EDRConnectorSource
+    let time: any TimeSource
+    let configuration: Configuration
+    let logger: Logger
+    /// This instance's name in `leased_by`.
+    let instance: String
+
+    public init(
+        store: EventStore, connectors: any EDRConnectorSource, time: any TimeSource = SystemTime(), configuration: Configuration = .init(),
+        logger: Logger
+    ) {
+        self.store = store
+        self.connectors = connectors
+        self.time = time
+        self.configuration = configuration
+        self.instance = "responder-" + UUID().uuidString.lowercased().prefix(8)
+        var logger = logger
+        logger[metadataKey: "component"] = "responder"
+        self.logger = logger
+    }
+
+    /// The id of the `EDRActionSubmitted` of a request.
+    public static func submittedEventID(tenant: TenantID, request: UUID) -> UUID {
+        derivedUUID(name, tenant.rawValue, request.uuidString.lowercased(), "submitted")
+    }
+
+    /// The id of the outcome event of a request.
+    public static func outcomeEventID(tenant: TenantID, request: UUID) -> UUID {
+        derivedUUID(name, tenant.rawValue, request.uuidString.lowercased(), "outcome")
+    }
+
+    // MARK: Service
+
+    /// Runs until graceful shutdown: a round, then a wait until the next request is due (at most the poll interval) or
+    /// an append wakes it.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let generation = self.store.signal.generation
+                var wait = self.configuration.pollInterval
+                do {
+                    let round = try await self.runOnce()
+                    if round.discovered > 0 || round.claimed >= self.configuration.batchSize { continue }
+                    if let next = try await self.nextDue() {
+                        let seconds = max(0, next.timeIntervalSince(self.time.now())) + 0.001
+                        wait = min(wait, .milliseconds(Int64((seconds * 1000).rounded(.up))))
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    self.logger.error("responder round failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                await self.store.signal.wait(after: generation, timeout: wait)
+            }
+        }
+    }
+
+    /// One round at `time.now()`: discover new requests, then work on the due ones.
+    @discardableResult
+    public func runOnce() async throws -> Round {
+        var round = Round()
+        for tenant in try await tenantsWithNewEvents() {
+            round.discovered += try await discover(tenant)
+        }
+        let claimed = try await claim()
+        round.claimed = claimed.count
+        for item in claimed {
+            do {
+                switch try await work(on: item) {
+                case .submitted: round.submitted += 1
+                case .finished: round.finished += 1
+                case .rescheduled: break
+                }
+            } catch {
+                // A database failure while recording: the request is tried again after the first back-off (the derived
+                // event ids keep a repeated append out of the log); the other claimed requests go on.
+                logger.error(
+                    "recording an EDR action failed; retrying",
+                    metadata: ["tenant": "\(item.tenant)", "request": "\(item.eventID)", "error": "\(String(reflecting: error))"])
+                try? await reschedule(item, after: configuration.initialBackoff, status: nil, error: "\(error)", attempts: item.attempts)
+            }
+        }
+        return round
+    }
+
+    /// When the next unfinished request is due (nil when none).
+    public func nextDue() async throws -> Date? {
+        let rows = try await store.database.client.query(
+            "SELECT min(greatest(next_attempt_at, coalesce(leased_until, next_attempt_at))) FROM response_actions WHERE status <> 'done'",
+            logger: logger)
+        for try await due in rows.decode(Date?.self) { return due }
+        return nil
+    }
+
+    // MARK: Discover
+
+    func tenantsWithNewEvents() async throws -> [TenantID] {
+        let rows = try await store.database.client.query(
+            """
+            SELECT h.tenant_id FROM tenant_heads h
+            LEFT JOIN processor_checkpoints c ON c.tenant_id = h.tenant_id AND c.processor = \(Self.name)
+            WHERE h.last_position > coalesce(c.position, 0)
+            ORDER BY h.tenant_id LIMIT 500
+            """, logger: logger)
+        var tenants: [TenantID] = []
+        for try await raw in rows.decode(String.self) {
+            if let id = TenantID(rawValue: raw) { tenants.append(id) }
+        }
+        return tenants
+    }
+
+    /// Turns one page of a tenant's new requests into `response_actions` rows and moves the checkpoint; returns the
+    /// number of requests found (0 when another instance holds the tenant).
+    func discover(_ tenant: TenantID) async throws -> Int {
+        let now = time.now()
+        let deadline = now.addingTimeInterval(Self.seconds(configuration.actionTimeout))
+        let pageSize = 500
+        return try await transaction { connection in
+            try await connection.query(
+                "INSERT INTO processor_checkpoints (tenant_id, processor) VALUES (\(tenant.rawValue), \(Self.name)) ON CONFLICT DO NOTHING",
+                logger: self.logger)
+            var checkpoint: Int64? = nil
+            for try await position in try await connection.query(
+                """
+                SELECT position FROM processor_checkpoints WHERE tenant_id = \(tenant.rawValue) AND processor = \(Self.name)
+                FOR UPDATE SKIP LOCKED
+                """, logger: self.logger
+            ).decode(Int64.self) {
+                checkpoint = position
+            }
+            guard let checkpoint else { return 0 }
+            var head: Int64 = 0
+            for try await position in try await connection.query(
+                "SELECT last_position FROM tenant_heads WHERE tenant_id = \(tenant.rawValue)", logger: self.logger
+            ).decode(Int64.self) {
+                head = position
+            }
+            let page = try await self.store.readLog(
+                tenant: tenant, after: checkpoint, limit: pageSize, types: Self.requestTypes, on: connection
+            ).filter { $0.position <= head }
+            let reached = page.count < pageSize ? head : page.last!.position
+
+            var requests: [Request] = []
+            for recorded in page {
+                if let request = Request(recorded) { requests.append(request) }
+            }
+            if !requests.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO response_actions (tenant_id, request_event_id, position, action, device_id, incident_id, isolation_type,
+                        sha1, comment, requested_at, next_attempt_at, deadline)
+                    SELECT \(tenant.rawValue), u.id, u.position, u.action, u.device, nullif(u.incident, '')::uuid, nullif(u.type, ''),
+                           nullif(u.sha1, ''), u.comment, u.requested_at, \(now), \(deadline)
+                    FROM unnest(\(requests.map(\.eventID))::uuid[], \(requests.map(\.position))::bigint[],
+                                \(requests.map(\.action.rawValue))::text[], \(requests.map(\.device.rawValue))::text[],
+                                \(requests.map { $0.incident?.rawValue.uuidString ?? "" })::text[],
+                                \(requests.map { $0.isolationType?.rawValue ?? "" })::text[], \(requests.map { $0.sha1 ?? "" })::text[],
+                                \(requests.map(\.comment))::text[], \(requests.map(\.requestedAt))::timestamptz[])
+                         AS u(id, position, action, device, incident, type, sha1, comment, requested_at)
+                    ON CONFLICT DO NOTHING
+                    """, logger: self.logger)
+            }
+            try await connection.query(
+                """
+                UPDATE processor_checkpoints SET position = \(max(checkpoint, reached)), updated_at = now()
+                WHERE tenant_id = \(tenant.rawValue) AND processor = \(Self.name)
+                """, logger: self.logger)
+            return requests.count
+        }
+    }
+
+    // MARK: Claim
+
+    /// A request the responder works on: what was asked, and how far it got.
+    struct Request: Sendable {
+        var tenant: TenantID
+        var eventID: UUID
+        var position: Int64
+        var action: ResponseActionKind
+        var device: DeviceID
+        var incident: IncidentID?
+        var isolationType: IsolationType?
+        var sha1: String?
+        var comment: String
+        var requestedAt: Date
+        var submitted = false
+        var machineID: String?
+        var edrActionID: String?
+        var attempts = 0
+        var deadline = Date.distantFuture
+
+        init?(_ recorded: RecordedEvent) {
+            guard let event = try? recorded.decoded() else { return nil }
+            tenant = recorded.tenant
+            eventID = recorded.eventID
+            position = recorded.position
+            switch event {
+            case .deviceIsolationRequested(let e):
+                (action, device, incident, isolationType, comment, requestedAt) = (.isolate, e.deviceID, e.incidentID, e.isolationType, e.comment, e.requestedAt)
+            case .deviceReleaseRequested(let e):
+                (action, device, comment, requestedAt) = (.release, e.deviceID, e.reason, e.requestedAt)
+            case .fileQuarantineRequested(let e):
+                (action, device, incident, sha1, comment, requestedAt) = (.stopAndQuarantineFile, e.deviceID, e.incidentID, e.sha1, e.comment, e.requestedAt)
+            default:
+                return nil
+            }
+        }
+
+        init(
+            tenant: TenantID, eventID: UUID, position: Int64, action: ResponseActionKind, device: DeviceID, incident: IncidentID?,
+            isolationType: IsolationType?, sha1: String?, comment: String, requestedAt: Date
+        ) {
+            self.tenant = tenant
+            self.eventID = eventID
+            self.position = position
+            self.action = action
+            self.device = device
+            self.incident = incident
+            self.isolationType = isolationType
+            self.sha1 = sha1
+            self.comment = comment
+            self.requestedAt = requestedAt
+        }
+    }
+
+    /// Leases the due requests to this instance. One statement: rows another instance is leasing are skipped.
+    func claim() async throws -> [Request] {
+        let now = time.now()
+        let leasedUntil = now.addingTimeInterval(Self.seconds(configuration.lease))
+        let rows = try await store.database.client.query(
+            """
+            UPDATE response_actions r SET leased_until = \(leasedUntil), leased_by = \(instance)
+            WHERE (r.tenant_id, r.request_event_id) IN (
+                SELECT c.tenant_id, c.request_event_id FROM response_actions c
+                WHERE c.status <> 'done' AND c.next_attempt_at <= \(now) AND (c.leased_until IS NULL OR c.leased_until <= \(now))
+                  AND (c.action = 'stopAndQuarantineFile' OR NOT EXISTS (
+                        SELECT 1 FROM response_actions e
+                        WHERE e.tenant_id = c.tenant_id AND e.device_id = c.device_id AND e.status <> 'done'
+                          AND e.action <> 'stopAndQuarantineFile' AND e.position < c.position))
+                ORDER BY c.next_attempt_at, c.tenant_id, c.position
+                LIMIT \(configuration.batchSize)
+                FOR UPDATE SKIP LOCKED)
+            RETURNING r.tenant_id, r.request_event_id, r.position, r.action, r.device_id, r.incident_id, r.isolation_type, r.sha1,
+                      r.comment, r.requested_at, r.status, r.machine_id, r.edr_action_id, r.attempts, r.deadline
+            """, logger: logger)
+        var claimed: [Request] = []
+        for try await (tenant, id, position, action, device, incident, type, sha1, comment, requestedAt, status, machine, edrAction, attempts, deadline)
+            in rows.decode(
+                (String, UUID, Int64, String, String, UUID?, String?, String?, String, Date, String, String?, String?, Int32, Date).self)
+        {
+            guard let tenant = TenantID(rawValue: tenant), let action = ResponseActionKind(rawValue: action),
+                let device = DeviceID(rawValue: device)
+            else { continue }
+            var request = Request(
+                tenant: tenant, eventID: id, position: position, action: action, device: device, incident: incident.map(IncidentID.init(rawValue:)),
+                isolationType: type.flatMap(IsolationType.init(rawValue:)), sha1: sha1, comment: comment, requestedAt: requestedAt)
+            request.submitted = status == "submitted"
+            request.machineID = machine
+            request.edrActionID = edrAction
+            request.attempts = Int(attempts)
+            request.deadline = deadline
+            claimed.append(request)
+        }
+        return claimed.sorted { ($0.tenant.rawValue, $0.position) < ($1.tenant.rawValue, $1.position) }
+    }
+
+    // MARK: Work
+
+    enum Progress {
+        case submitted, finished, rescheduled
+    }
+
+    /// Why an action ended without success: the text of the failure event's `reason`.
+    struct Failure: Error {
+        var reason: String
+        var edrActionID: String?
+    }
+
+    /// Takes one claimed request one step: submit it, or ask for its status; records the outcome.
+    func work(on request: Request) async throws -> Progress {
+        let now = time.now()
+        var request = request
+        do {
+            guard let connector = try await connectors.connector(for: request.tenant) else {
+                throw Failure(
+                    reason: "no EDR connection for tenant '\(request.tenant)': configure one with `mdr edr set --tenant \(request.tenant) …` and request again",
+                    edrActionID: request.edrActionID)
+            }
+            if !request.submitted {
+                let machine = try await machineID(of: request, with: connector)
+                request.machineID = machine
+                let submission = try await submit(request, machine: machine, with: connector)
+                var actionID = submission.actionID?.rawValue
+                if actionID == nil {
+                    // Already in progress: adopt the running action when Defender lists it; otherwise poll for it later.
+                    actionID = try await connector.latestAction(machine: machine, type: Self.edrType(request.action))?.id.rawValue
+                }
+                request.edrActionID = actionID
+                try await recordSubmitted(request, at: now)
+                return .submitted
+            }
+            guard let machine = request.machineID else {
+                throw Failure(reason: "the submitted action has no machine id recorded; request again", edrActionID: request.edrActionID)
+            }
+            let status: EDRActionStatus
+            if let id = request.edrActionID {
+                status = try await connector.actionStatus(EDRActionID(rawValue: id))
+            } else if let adopted = try await connector.latestAction(machine: machine, type: Self.edrType(request.action)) {
+                request.edrActionID = adopted.id.rawValue
+                status = adopted.status
+            } else {
+                status = .pending
+            }
+            switch status {
+            case .succeeded:
+                try await finish(request, failure: nil, status: status, at: now)
+                return .finished
+            case .failed, .timeOut, .cancelled:
+                throw Failure(reason: "Defender reported the action \(status.rawValue)", edrActionID: request.edrActionID)
+            case .pending, .inProgress:
+                if now >= request.deadline {
+                    throw Failure(
+                        reason: "TimeOut: Defender reported no final status within \(Self.seconds(configuration.actionTimeout)) s (last status: \(status.rawValue)); check that the device is online and request again",
+                        edrActionID: request.edrActionID)
+                }
+                try await reschedule(request, after: configuration.statusInterval, status: status, error: nil, attempts: 0)
+                return .rescheduled
+            }
+        } catch let failure as Failure {
+            try await finish(request, failure: failure, status: nil, at: now)
+            return .finished
+        } catch let error as EDRError {
+            if error.isTransient && now < request.deadline {
+                let attempts = request.attempts + 1
+                let exponent = min(attempts - 1, 16)
+                var wait = Self.seconds(configuration.initialBackoff) * pow(2, Double(exponent))
+                wait = min(wait, Self.seconds(configuration.maximumBackoff))
+                if let retryAfter = error.retryAfter { wait = max(wait, Self.seconds(retryAfter)) }
+                logger.warning(
+                    "EDR call failed; retrying", metadata: ["tenant": "\(request.tenant)", "request": "\(request.eventID)", "error": "\(error)"])
+                try await reschedule(request, after: .milliseconds(Int64(wait * 1000)), status: nil, error: error.description, attempts: attempts)
+                return .rescheduled
+            }
+            try await finish(request, failure: Failure(reason: Self.reason(for: error), edrActionID: request.edrActionID), status: nil, at: now)
+            return .finished
+        }
+    }
+
+    /// The Defender machine id of the request's device: a device id from a Graph alert is the `mdeDeviceId` (40 hex
+    /// characters); any other is looked up by DNS name.
+    func machineID(of request: Request, with connector: any EDRConnector) async throws -> String {
+        if let known = request.machineID { return known }
+        let raw = request.device.rawValue
+        if raw.utf8.count == 40, raw.lowercased().utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
+            return raw.lowercased()
+        }
+        guard let found = try await connector.machineID(dnsName: raw) else {
+            throw Failure(
+                reason: "machine not found: Defender knows no machine named '\(raw)' in tenant '\(request.tenant)'; check the device name or use its Defender device id",
+                edrActionID: nil)
+        }
+        return found
+    }
+
+    func submit(_ request: Request, machine: String, with connector: any EDRConnector) async throws(EDRError) -> EDRSubmission {
+        let key = request.eventID.uuidString.lowercased()
+        let incident = request.incident.map { "MDR incident \($0): " } ?? "MDR: "
+        switch request.action {
+        case .isolate:
+            let type = EDRIsolationType(rawValue: (request.isolationType ?? .full).rawValue) ?? .full
+            return try await connector.isolate(machine: machine, type: type, comment: incident + request.comment, idempotencyKey: key)
+        case .release:
+            return try await connector.release(machine: machine, comment: "MDR release: " + request.comment, idempotencyKey: key)
+        case .stopAndQuarantineFile:
+            return try await connector.stopAndQuarantineFile(
+                machine: machine, sha1: request.sha1 ?? "", comment: incident + request.comment, idempotencyKey: key)
+        }
+    }
+
+    // MARK: Record
+
+    func metadata(_ request: Request) -> EventMetadata {
+        EventMetadata(
+            principal: Self.actor, correlationID: request.incident?.description, causationID: request.eventID.uuidString.lowercased())
+    }
+
+    func recordSubmitted(_ request: Request, at now: Date) async throws {
+        let event = DomainEvent.edrActionSubmitted(
+            EDRActionSubmitted(
+                deviceID: request.device, incidentID: request.incident, action: request.action, edrActionID: request.edrActionID,
+                requestEventID: request.eventID, submittedAt: now))
+        let next = now.addingTimeInterval(Self.seconds(configuration.statusInterval))
+        let update: PostgresQuery = """
+            UPDATE response_actions SET status = 'submitted', machine_id = \(request.machineID), edr_action_id = \(request.edrActionID),
+                attempts = 0, last_error = NULL, next_attempt_at = \(next), leased_until = NULL, leased_by = NULL, updated_at = now()
+            WHERE tenant_id = \(request.tenant.rawValue) AND request_event_id = \(request.eventID)
+            """
+        try await append(
+            EventToAppend(event, eventID: Self.submittedEventID(tenant: request.tenant, request: request.eventID), metadata: metadata(request)),
+            tenant: request.tenant, with: update)
+        logger.notice(
+            "EDR action submitted",
+            metadata: ["tenant": "\(request.tenant)", "device": "\(request.device)", "action": "\(request.action.rawValue)",
+                       "edrActionID": "\(request.edrActionID ?? "-")"])
+    }
+
+    func finish(_ request: Request, failure: Failure?, status: EDRActionStatus?, at now: Date) async throws {
+        let actionID = failure?.edrActionID ?? request.edrActionID
+        let event: DomainEvent
+        switch (request.action, failure) {
+        case (.isolate, nil):
+            event = .deviceIsolated(DeviceIsolated(deviceID: request.device, incidentID: request.incident!, isolatedAt: now, edrActionID: actionID))
+        case (.isolate, let failure?):
+            event = .deviceIsolationFailed(
+                DeviceIsolationFailed(deviceID: request.device, incidentID: request.incident!, reason: failure.reason, failedAt: now, edrActionID: actionID))
+        case (.release, nil):
+            event = .deviceReleased(DeviceReleased(deviceID: request.device, releasedAt: now, edrActionID: actionID))
+        case (.release, let failure?):
+            event = .deviceReleaseFailed(DeviceReleaseFailed(deviceID: request.device, reason: failure.reason, failedAt: now, edrActionID: actionID))
+        case (.stopAndQuarantineFile, nil):
+            event = .fileQuarantined(
+                FileQuarantined(deviceID: request.device, incidentID: request.incident!, sha1: request.sha1 ?? "", quarantinedAt: now, edrActionID: actionID))
+        case (.stopAndQuarantineFile, let failure?):
+            event = .fileQuarantineFailed(
+                FileQuarantineFailed(
+                    deviceID: request.device, incidentID: request.incident!, sha1: request.sha1 ?? "", reason: failure.reason, failedAt: now,
+                    edrActionID: actionID))
+        }
+        let eventID = Self.outcomeEventID(tenant: request.tenant, request: request.eventID)
+        let update: PostgresQuery = """
+            UPDATE response_actions SET status = 'done', machine_id = \(request.machineID), edr_action_id = \(actionID),
+                edr_status = \(status?.rawValue), last_error = \(failure?.reason), outcome_event_id = \(eventID),
+                leased_until = NULL, leased_by = NULL, updated_at = now()
+            WHERE tenant_id = \(request.tenant.rawValue) AND request_event_id = \(request.eventID)
+            """
+        try await append(EventToAppend(event, eventID: eventID, metadata: metadata(request)), tenant: request.tenant, with: update)
+        let level: Logger.Level = failure == nil ? .notice : .warning
+        logger.log(
+            level: level, "EDR action finished",
+            metadata: ["tenant": "\(request.tenant)", "device": "\(request.device)", "event": "\(event.type)", "reason": "\(failure?.reason ?? "-")"])
+    }
+
+    func reschedule(_ request: Request, after wait: Duration, status: EDRActionStatus?, error: String?, attempts: Int) async throws {
+        let next = time.now().addingTimeInterval(Self.seconds(wait))
+        try await store.database.client.query(
+            """
+            UPDATE response_actions SET attempts = \(Int32(attempts)), last_error = \(error), next_attempt_at = \(next),
+                edr_status = coalesce(\(status?.rawValue), edr_status), machine_id = \(request.machineID),
+                edr_action_id = \(request.edrActionID), leased_until = NULL, leased_by = NULL, updated_at = now()
+            WHERE tenant_id = \(request.tenant.rawValue) AND request_event_id = \(request.eventID)
+            """, logger: logger)
+    }
+
+    /// Appends `event` and runs `update` in one transaction. An event already in the log (another instance got there
+    /// first after this one's lease ran out) is not appended again; the row is updated all the same.
+    func append(_ event: EventToAppend, tenant: TenantID, with update: PostgresQuery) async throws {
+        do {
+            let last = try await transaction { connection in
+                let result = try await self.store.append(tenant: tenant, events: [event], expectations: [:], command: nil, on: connection)
+                try await connection.query(update, logger: self.logger)
+                return result.lastPosition
+            }
+            store.signal.appended(tenant: tenant, position: last)
+        } catch StoreError.duplicateEvent {
+            try await store.database.client.query(update, logger: logger)
+        }
+    }
+
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await store.database.client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
+    // MARK: Helpers
+
+    static func edrType(_ action: ResponseActionKind) -> EDRActionType {
+        switch action {
+        case .isolate: .isolate
+        case .release: .unisolate
+        case .stopAndQuarantineFile: .stopAndQuarantineFile
+        }
+    }
+
+    /// The failure reason for a permanent EDR error: what happened, in the words the SOC acts on.
+    static func reason(for error: EDRError) -> String {
+        switch error.code {
+        case .unauthorized: "credentials refused: \(error.message)"
+        case .forbidden: "permission missing: \(error.message)"
+        case .machineNotFound: "machine not found: \(error.message)"
+        case .actionNotFound: "action not found: \(error.message)"
+        case .rateLimited, .unavailable, .timeout: "Defender unreachable until the deadline: \(error.description)"
+        default: error.description
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
