@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -86,15 +87,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Notifier channels: webhooks signed per Standard Webhooks (AsyncHTTPClient), retry policy, thin payloads.
+        // Notifier: log → outbox (one entry per route) → delivery workers over webhooks signed per Standard Webhooks
+        // (AsyncHTTPClient) and e-mail (SMTP on SwiftNIO); every attempt an event; thin payloads.
         .target(
             name: "MDRNotify",
             dependencies: [
-                "MDRDomain",
+                "MDRDomain", "MDRStore", "MDRApplication",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -103,7 +110,7 @@ let package = Package(
         .target(
             name: "MDRServer",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRSyslog",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRSyslog", "MDRResponse", "MDRNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -120,6 +127,10 @@ let package = Package(
         .target(
             name: "MDRResponse",
             dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -142,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "mdr",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication", "MDRServer", "MDRProjections", "MDRSyslog",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRServer", "MDRProjections", "MDRSyslog", "MDRResponse", "MDRNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -153,10 +164,12 @@ let package = Package(
         .executableTarget(
             name: "mdr-bench",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/MDRBench",
@@ -205,7 +218,8 @@ let package = Package(
         .testTarget(
             name: "MDRResponseTests",
             dependencies: [
-                "MDRResponse",
+                "MDRResponse", "MDRTestSupport", "MDRStore", "MDRApplication", "MDRDomain",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -215,7 +229,7 @@ let package = Package(
         .testTarget(
             name: "MDRServerTests",
             dependencies: [
-                "MDRServer", "MDRApplication", "MDRStore", "MDRDomain", "MDRTestSupport", "MDRProjections",
+                "MDRServer", "MDRApplication", "MDRStore", "MDRDomain", "MDRTestSupport", "MDRProjections", "MDRNotify",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -224,10 +238,13 @@ let package = Package(
         .testTarget(
             name: "MDRNotifyTests",
             dependencies: [
-                "MDRNotify", "MDRDomain",
+                "MDRNotify", "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

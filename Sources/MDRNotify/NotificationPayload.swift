@@ -31,6 +31,14 @@ public struct NotificationPayload: Codable, Hashable, Sendable {
         public var slaTarget: SlaTargetKind?
         /// Where to look, by name (`incident`, `device`, …): URLs into the API or portal.
         public var links: [String: URL]
+        /// For `notification.failed` and `call.requested`: the notification this one is about.
+        public var regarding: String?
+        /// For `notification.failed`: who could not be reached.
+        public var recipient: NotificationRecipient?
+        /// For `notification.failed`: why (`HTTP 502`, `timeout`, `SMTP 550 …`).
+        public var reason: String?
+        /// For `call.requested`: the customer's agreed after-hours phone number, which Dynamic is asked to call.
+        public var phone: String?
 
         enum CodingKeys: String, CodingKey {
             case notificationID = "notification_id"
@@ -40,7 +48,18 @@ public struct NotificationPayload: Codable, Hashable, Sendable {
             case priority
             case slaTarget = "sla_target"
             case links
+            case regarding
+            case recipient
+            case reason
+            case phone
         }
+    }
+
+    /// A payload of any type with the given details.
+    public init(type: String, timestamp: Date, data: Details) {
+        self.type = type
+        self.timestamp = timestamp
+        self.data = data
     }
 
     /// A payload for `subject`, which happened at `occurredAt` for `tenant`.
@@ -81,7 +100,8 @@ public struct NotificationPayload: Codable, Hashable, Sendable {
 }
 
 extension NotificationPayload.Details {
-    init(notificationID: String, tenant: TenantID, links: [String: URL]) {
+    /// Details naming only the notification, the tenant and the links; the rest is set field by field.
+    public init(notificationID: String, tenant: TenantID, links: [String: URL]) {
         self.notificationID = notificationID
         self.tenant = tenant
         self.links = links

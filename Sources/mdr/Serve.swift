@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MDRNotify
 import MDRServer
 import MDRSyslog
 
@@ -37,7 +38,15 @@ struct Serve: AsyncParsableCommand {
             let syslogHost = syslogHost ?? env["MDR_SYSLOG_HOST"].flatMap({ $0.isEmpty ? nil : $0 }) ?? "0.0.0.0"
             configuration.syslog = SyslogListenerConfiguration(host: syslogHost, port: syslogPort)
         }
+        do {
+            configuration.notifications = try NotificationSettings.fromEnvironment(env, defaultLinkBase: "http://\(host):\(port)")
+        } catch let error as NotificationSettings.Invalid {
+            throw ValidationError(error.description)
+        }
         let logger = try database.logger(default: .info)
+        if configuration.notifications?.dynamicRoutes.isEmpty ?? true {
+            logger.warning("no route to Dynamic is configured (MDR_DYNAMIC_WEBHOOK_URL, MDR_DYNAMIC_EMAIL): Dynamic is told nothing")
+        }
         logger.info("starting mdr", metadata: ["address": "\(host):\(port)"])
         try await MDRServerApp.run(configuration, logger: logger)
     }

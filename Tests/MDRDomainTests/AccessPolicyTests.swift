@@ -16,6 +16,8 @@ import Testing
         .readTenant: [.soc, .dynamic, .customer],
         .manageSuppressionRules: [.soc],
         .readSuppressionRules: [.soc, .dynamic],
+        .readNotifications: [.soc, .dynamic, .customer],
+        .acknowledgeNotification: [.soc, .dynamic, .customer],
     ]
 
     static func principal(_ role: Role, of tenant: TenantID = Fixtures.acme) -> Principal {

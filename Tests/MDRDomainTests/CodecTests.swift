@@ -72,12 +72,49 @@ import Testing
                 SlaBreached(
                     incidentID: Fixtures.incidentID(1), target: .notify, priority: .p2, sla: .b, deadline: t, breachedAt: t.addingTimeInterval(0.5),
                     policyVersion: "2026-11")),
+            .edrActionSubmitted(
+                EDRActionSubmitted(
+                    deviceID: Fixtures.ws42, incidentID: Fixtures.incidentID(1), action: .isolate, edrActionID: "b07f6a5e-5b4a-4c1e-9d4c-1f2e3d4c5b6a",
+                    requestEventID: UUID(uuidString: "00000000-0000-0000-0000-00000000000c")!, submittedAt: t)),
+            .edrActionSubmitted(
+                EDRActionSubmitted(
+                    deviceID: Fixtures.ws42, incidentID: nil, action: .release, edrActionID: nil,
+                    requestEventID: UUID(uuidString: "00000000-0000-0000-0000-00000000000d")!, submittedAt: t)),
+            .deviceReleaseFailed(DeviceReleaseFailed(deviceID: Fixtures.ws42, reason: "Defender reported the action Failed", failedAt: t, edrActionID: "a-2")),
+            .fileQuarantineRequested(
+                FileQuarantineRequested(
+                    deviceID: Fixtures.ws42, incidentID: Fixtures.incidentID(1), sha1: "87662bc3d60e4200ceaf7aae249d1c343f4b83c9",
+                    comment: "ransomware binary", requestedBy: "soc:anna", requestedAt: t)),
+            .fileQuarantined(
+                FileQuarantined(
+                    deviceID: Fixtures.ws42, incidentID: Fixtures.incidentID(1), sha1: "87662bc3d60e4200ceaf7aae249d1c343f4b83c9", quarantinedAt: t,
+                    edrActionID: "a-3")),
+            .fileQuarantineFailed(
+                FileQuarantineFailed(
+                    deviceID: Fixtures.ws42, incidentID: Fixtures.incidentID(1), sha1: "87662bc3d60e4200ceaf7aae249d1c343f4b83c9",
+                    reason: "machine not found", failedAt: t, edrActionID: nil)),
+            .notificationDelivered(
+                NotificationDelivered(
+                    notificationID: "ntf_1", about: NotificationAbout(type: "incident.confirmed", incidentID: Fixtures.incidentID(1), priority: .p1),
+                    route: NotificationRouteRecord(recipient: .dynamic, channel: .webhook, address: "https://soc.dynamic.example/hook"), attempt: 2,
+                    deliveredAt: t)),
+            .notificationAttemptFailed(
+                NotificationAttemptFailed(
+                    notificationID: "ntf_2", about: NotificationAbout(type: "isolation.succeeded", deviceID: Fixtures.ws42),
+                    route: NotificationRouteRecord(recipient: .customerAfterHours, channel: .webhook, address: "https://it.acme.example/hook"),
+                    attempt: 1, reason: "HTTP 502", attemptedAt: t, nextAttemptAt: t.addingTimeInterval(1))),
+            .notificationFailed(
+                NotificationFailed(
+                    notificationID: "ntf_3", about: NotificationAbout(type: "incident.confirmed", incidentID: Fixtures.incidentID(1), priority: .p2),
+                    route: NotificationRouteRecord(recipient: .customerPrimary, channel: .email, address: "anna@acme.example"), attempts: 0,
+                    reason: "SMTP 550 no such user", failedAt: t)),
+            .notificationAcknowledged(NotificationAcknowledged(notificationID: "ntf_1", acknowledgedBy: "token:dynamic", acknowledgedAt: t)),
         ]
     }()
 
     @Test func theSamplesCoverEveryKnownEventType() {
         #expect(Set(Self.everyEvent.map(\.type)) == Set(EventCodec.knownTypes))
-        #expect(EventCodec.knownTypes.count == 17)
+        #expect(EventCodec.knownTypes.count == 17 + 5 + 4)
     }
 
     @Test(arguments: everyEvent)
@@ -90,9 +127,9 @@ import Testing
 
     @Test func eventTypeNamesAreThePastTenseFactsStored() {
         #expect(EventCodec.knownTypes == [
-            "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceReleaseRequested", "DeviceReleased",
-            "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "SignalAttached", "SignalIngested",
-            "SignalUpdated", "SlaBreached", "SuppressionRuleAdded", "SuppressionRuleExpired", "TenantOnboarded",
+            "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceReleaseFailed", "DeviceReleaseRequested", "DeviceReleased",
+            "EDRActionSubmitted", "FileQuarantineFailed", "FileQuarantineRequested", "FileQuarantined", "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "NotificationAcknowledged", "NotificationAttemptFailed", "NotificationDelivered", "NotificationFailed",
+            "SignalAttached", "SignalIngested", "SignalUpdated", "SlaBreached", "SuppressionRuleAdded", "SuppressionRuleExpired", "TenantOnboarded",
         ])
         #expect(Self.everyEvent.allSatisfy { $0.schemaVersion == 1 })
     }

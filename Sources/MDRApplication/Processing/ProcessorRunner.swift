@@ -82,7 +82,7 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
     func process(_ tenant: TenantID) async throws -> Int {
         let name = processor.name
         let cached = cache.withLock { $0[tenant] } ?? Cached(position: 0, state: processor.initialState)
-        let outcome: (moved: Int, cache: Cached, appended: Int64?)? = try await store.database.client.withTransaction(logger: logger) {
+        let outcome: (moved: Int, cache: Cached, appended: Int64?, wrote: Bool)? = try await store.database.client.withTransaction(logger: logger) {
             connection in
             try await connection.query(
                 "INSERT INTO processor_checkpoints (tenant_id, processor) VALUES (\(tenant.rawValue), \(name)) ON CONFLICT DO NOTHING",
@@ -109,7 +109,7 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
             // and those must still be decided on a state that includes it. Reactions to events up to the checkpoint
             // are therefore derived again (not appended), and the processor's own events are skipped when read.
             var folded = cached.position <= checkpoint ? cached : Cached(position: 0, state: self.processor.initialState)
-            var reactions: [EventToAppend] = []
+            var reactions: [P.Reaction] = []
             var from = folded.position
             while from < head {
                 let page = try await self.store.readLog(
@@ -126,20 +126,20 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
             let reachedCheckpoint = max(checkpoint, folded.position)
             var appended: Int64? = nil
             if !reactions.isEmpty {
-                let result = try await self.store.append(tenant: tenant, events: reactions, expectations: [:], command: nil, on: connection)
-                appended = result.lastPosition
+                appended = try await self.processor.commit(reactions, tenant: tenant, store: self.store, on: connection)
             }
             try await connection.query(
                 """
                 UPDATE processor_checkpoints SET position = \(reachedCheckpoint), updated_at = now()
                 WHERE tenant_id = \(tenant.rawValue) AND processor = \(name)
                 """, logger: self.logger)
-            return (Int(reachedCheckpoint - checkpoint), folded, appended)
+            return (Int(reachedCheckpoint - checkpoint), folded, appended, !reactions.isEmpty)
         }
         guard let outcome else { return 0 }
         // Only a committed round moves the cache.
         cache.withLock { $0[tenant] = outcome.cache }
         if let last = outcome.appended { store.signal.appended(tenant: tenant, position: last) }
+        if outcome.wrote { processor.didCommit(tenant: tenant) }
         return outcome.moved
     }
 }

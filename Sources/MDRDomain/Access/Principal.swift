@@ -48,6 +48,8 @@ public enum Action: String, Sendable, CaseIterable {
     case readTenant
     case manageSuppressionRules
     case readSuppressionRules
+    case readNotifications
+    case acknowledgeNotification
 }
 
 /// The access policy: a pure function of principal, action and tenant.
@@ -63,6 +65,8 @@ public enum AccessPolicy {
         case .manageSuppressionRules: [.soc]
         // Tuning is the SOC's business: customers do not see the rules.
         case .readSuppressionRules: [.soc, .dynamic]
+        // Customers see (and acknowledge) only what was sent to them; the API filters Dynamic's notices out.
+        case .readNotifications, .acknowledgeNotification: [.soc, .dynamic, .customer]
         }
     }
 

@@ -31,6 +31,16 @@ public enum DomainEvent: Sendable, Equatable {
     case suppressionRuleAdded(SuppressionRuleAdded)
     case suppressionRuleExpired(SuppressionRuleExpired)
     case slaBreached(SlaBreached)
+    case notificationDelivered(NotificationDelivered)
+    case notificationAttemptFailed(NotificationAttemptFailed)
+    case notificationFailed(NotificationFailed)
+    case notificationAcknowledged(NotificationAcknowledged)
+
+    case edrActionSubmitted(EDRActionSubmitted)
+    case deviceReleaseFailed(DeviceReleaseFailed)
+    case fileQuarantineRequested(FileQuarantineRequested)
+    case fileQuarantined(FileQuarantined)
+    case fileQuarantineFailed(FileQuarantineFailed)
 
     /// The payload, type-erased.
     public var payload: any DomainEventPayload {
@@ -52,6 +62,15 @@ public enum DomainEvent: Sendable, Equatable {
         case .suppressionRuleAdded(let e): e
         case .suppressionRuleExpired(let e): e
         case .slaBreached(let e): e
+        case .notificationDelivered(let e): e
+        case .notificationAttemptFailed(let e): e
+        case .notificationFailed(let e): e
+        case .notificationAcknowledged(let e): e
+        case .edrActionSubmitted(let e): e
+        case .deviceReleaseFailed(let e): e
+        case .fileQuarantineRequested(let e): e
+        case .fileQuarantined(let e): e
+        case .fileQuarantineFailed(let e): e
         }
     }
 
@@ -77,6 +96,15 @@ public enum DomainEvent: Sendable, Equatable {
         case .deviceReleased(let e): .device(e.deviceID)
         case .suppressionRuleAdded, .suppressionRuleExpired: .suppressionRules
         case .slaBreached(let e): .incident(e.incidentID)
+        case .notificationDelivered(let e): .notification(e.notificationID)
+        case .notificationAttemptFailed(let e): .notification(e.notificationID)
+        case .notificationFailed(let e): .notification(e.notificationID)
+        case .notificationAcknowledged(let e): .notification(e.notificationID)
+        case .edrActionSubmitted(let e): .device(e.deviceID)
+        case .deviceReleaseFailed(let e): .device(e.deviceID)
+        case .fileQuarantineRequested(let e): .device(e.deviceID)
+        case .fileQuarantined(let e): .device(e.deviceID)
+        case .fileQuarantineFailed(let e): .device(e.deviceID)
         }
     }
 }
@@ -127,6 +155,15 @@ public enum EventCodec {
             entry(SuppressionRuleAdded.self, DomainEvent.suppressionRuleAdded),
             entry(SuppressionRuleExpired.self, DomainEvent.suppressionRuleExpired),
             entry(SlaBreached.self, DomainEvent.slaBreached),
+            entry(NotificationDelivered.self, DomainEvent.notificationDelivered),
+            entry(NotificationAttemptFailed.self, DomainEvent.notificationAttemptFailed),
+            entry(NotificationFailed.self, DomainEvent.notificationFailed),
+            entry(NotificationAcknowledged.self, DomainEvent.notificationAcknowledged),
+            entry(EDRActionSubmitted.self, DomainEvent.edrActionSubmitted),
+            entry(DeviceReleaseFailed.self, DomainEvent.deviceReleaseFailed),
+            entry(FileQuarantineRequested.self, DomainEvent.fileQuarantineRequested),
+            entry(FileQuarantined.self, DomainEvent.fileQuarantined),
+            entry(FileQuarantineFailed.self, DomainEvent.fileQuarantineFailed),
         ])
     }()
 

@@ -4,7 +4,7 @@ import Foundation
 public enum NotificationSubject: Hashable, Sendable {
     /// An analyst confirmed an incident. Only P1 and P2 are notified.
     case incidentConfirmed(IncidentID, Priority)
-    /// A step of a device's isolation: requested, succeeded, failed, release requested, released.
+    /// A step of a device's isolation: requested, succeeded, failed, release requested, released, release failed.
     case isolation(DeviceID, IsolationStep)
     /// An SLA target was breached.
     case slaBreached(IncidentID, SlaTargetKind, Priority)
@@ -13,6 +13,7 @@ public enum NotificationSubject: Hashable, Sendable {
         case requested, succeeded, failed
         case releaseRequested = "release_requested"
         case released
+        case releaseFailed = "release_failed"
     }
 }
 
@@ -80,7 +81,7 @@ public enum NotificationRouting {
         case .isolation(_, let step):
             switch step {
             case .requested, .releaseRequested: return toDynamic
-            case .succeeded, .failed, .released: return toDynamic + [atOnce]
+            case .succeeded, .failed, .released, .releaseFailed: return toDynamic + [atOnce]
             }
         case .slaBreached:
             return toDynamic

@@ -5,13 +5,15 @@ extension SlaFact {
     /// that a deadline passed.
     public static let eventTypes: [String] = [
         IncidentOpened.eventType, IncidentPriorityRaised.eventType, IncidentConfirmed.eventType, IncidentDismissed.eventType,
-        IncidentResolved.eventType, DeviceIsolated.eventType,
+        IncidentResolved.eventType, DeviceIsolated.eventType, NotificationDelivered.eventType,
     ]
 
     /// The incident an event concerns and the SLA fact it is, or nil for events that move no timer.
     ///
     /// `DeviceIsolated` names the incident it was requested for (isolation is refused without a confirmed incident
     /// that involves the device), so no other incident context is needed: containment counts for that incident.
+    /// `NotificationDelivered` stops the notify timer when it is the confirmation of an incident delivered to Dynamic:
+    /// the first successful attempt on any of Dynamic's routes.
     public static func from(_ event: DomainEvent) -> (incidentID: IncidentID, fact: SlaFact)? {
         switch event {
         case .incidentOpened(let e): (e.incidentID, .opened(at: e.openedAt, priority: e.priority))
@@ -20,6 +22,12 @@ extension SlaFact {
         case .incidentDismissed(let e): (e.incidentID, .dismissed(at: e.dismissedAt))
         case .incidentResolved(let e): (e.incidentID, .resolved(at: e.resolvedAt))
         case .deviceIsolated(let e): (e.incidentID, .contained(at: e.isolatedAt))
+        case .notificationDelivered(let e):
+            if e.route.recipient == .dynamic, e.about.type == NotificationAbout.incidentConfirmed, let incident = e.about.incidentID {
+                (incident, .dynamicNotified(at: e.deliveredAt))
+            } else {
+                nil
+            }
         default: nil
         }
     }

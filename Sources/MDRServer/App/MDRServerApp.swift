@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MDRApplication
 import MDRProjections
+import MDRResponse
 import MDRStore
 import OpenAPIHummingbird
 import OpenAPIRuntime
@@ -24,10 +25,14 @@ public enum MDRServerApp {
             ProcessorRunner(CorrelationProcessor(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
             ProjectionRunner(ReadModels.standard(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
             SlaClock(store: services.store, time: SystemTime(), pollInterval: configuration.pollInterval, logger: logger),
+            Responder(
+                store: services.store, connectors: DefenderConnectors(store: EDRConnectionStore(database: database)), time: SystemTime(),
+                configuration: configuration.responderWithPollInterval, logger: logger),
         ]
         let app = try buildApplication(
             services: services, configuration: configuration, logger: logger,
-            backgroundServices: background + syslogServices(services: services, configuration: configuration, logger: logger))
+            backgroundServices: background + syslogServices(services: services, configuration: configuration, logger: logger)
+                + notificationServices(services: services, configuration: configuration, logger: logger))
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
         // Services stop in reverse order: the application (and with it the processors) before the database.
         let group = ServiceGroup(

@@ -1,3 +1,6 @@
+import Foundation
+import MDRResponse
+import MDRNotify
 import MDRStore
 import MDRSyslog
 
@@ -19,6 +22,11 @@ public struct ServerConfiguration: Sendable {
     public var startupTimeout: Duration = .seconds(60)
     /// The syslog listener (`MDR_SYSLOG_PORT`, `MDR_SYSLOG_HOST`); nil (the default) runs none.
     public var syslog: SyslogListenerConfiguration? = nil
+    /// The notifier and its delivery workers (Dynamic's routes, the e-mail server, …); nil runs none.
+    public var notifications: NotificationSettings? = nil
+    /// The responder's intervals: `MDR_EDR_ACTION_TIMEOUT` (seconds, default 600) and `MDR_EDR_POLL_INTERVAL`
+    /// (seconds between status checks of a submitted EDR action, default 10), read from the environment.
+    public var responder: Responder.Configuration = ServerConfiguration.responderConfiguration(ProcessInfo.processInfo.environment)
 
     /// The configuration of one instance; `requestTimeout` and `startupTimeout` keep their defaults unless set.
     public init(
@@ -30,5 +38,29 @@ public struct ServerConfiguration: Sendable {
         self.database = database
         self.maxBodyBytes = maxBodyBytes
         self.pollInterval = pollInterval
+    }
+}
+
+extension ServerConfiguration {
+    /// The responder's configuration from `MDR_EDR_ACTION_TIMEOUT` and `MDR_EDR_POLL_INTERVAL` (whole seconds); values
+    /// that are not positive numbers are ignored (the defaults apply).
+    public static func responderConfiguration(_ environment: [String: String]) -> Responder.Configuration {
+        var configuration = Responder.Configuration()
+        if let raw = environment["MDR_EDR_ACTION_TIMEOUT"], let seconds = Int(raw), seconds > 0 {
+            configuration.actionTimeout = .seconds(seconds)
+        }
+        if let raw = environment["MDR_EDR_POLL_INTERVAL"], let seconds = Int(raw), seconds > 0 {
+            configuration.statusInterval = .seconds(seconds)
+        }
+        return configuration
+    }
+}
+
+extension ServerConfiguration {
+    /// The responder's configuration, looking for new requests as often as the other processors.
+    var responderWithPollInterval: Responder.Configuration {
+        var configuration = responder
+        configuration.pollInterval = pollInterval
+        return configuration
     }
 }

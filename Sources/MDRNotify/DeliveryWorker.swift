@@ -1,0 +1,314 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MDRApplication
+import MDRDomain
+import MDRStore
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// When an unacknowledged P1 confirmation is sent again, and how often at most.
+public struct ResendPolicy: Sendable, Hashable {
+    /// Sent again when no one acknowledged it this long after it was delivered.
+    public var after: Duration
+    /// Resends at most (0: never).
+    public var maxResends: Int
+
+    public init(after: Duration = .seconds(15 * 60), maxResends: Int = 3) {
+        self.after = after
+        self.maxResends = maxResends
+    }
+}
+
+/// How one attempt on one route ended, whatever the channel.
+enum AttemptResult: Sendable, Hashable {
+    case delivered
+    /// Try again (not before `retryAfter`, when the receiver said so).
+    case retry(reason: String, retryAfter: Duration?)
+    /// Do not try again: a permanent refusal.
+    case failed(reason: String)
+    /// The endpoint answered 410 Gone: disable it and give up.
+    case gone
+    /// The route could not be tried at all (no signing secret, endpoint disabled, no e-mail server).
+    case unusable(reason: String)
+}
+
+/// The delivery workers: claim due outbox entries (`FOR UPDATE SKIP LOCKED` under a lease), deliver them over their
+/// channel, and record every attempt as an event in the tenant's log — `NotificationDelivered`,
+/// `NotificationAttemptFailed` (with the next attempt's time) or `NotificationFailed` — in the transaction that writes
+/// the entry's new state. Any number of instances cooperate; a worker that dies mid-delivery leaves its claim to run
+/// out, and another worker tries again with the same `webhook-id` (at least once; receivers de-duplicate).
+///
+/// Also sends unacknowledged P1 confirmations again (`ResendPolicy`).
+public final class NotificationDeliveryWorker: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var retry: RetryPolicy
+        public var resend: ResendPolicy
+        /// Entries claimed per round.
+        public var batchSize: Int
+        /// How long a claim lasts: longer than the longest attempt (the channels' timeouts).
+        public var lease: Duration
+        /// How often to look for due entries when nothing woke the worker.
+        public var pollInterval: Duration
+        /// The From address of e-mail notifications.
+        public var emailFrom: String
+
+        public init(
+            retry: RetryPolicy = .notifications, resend: ResendPolicy = ResendPolicy(), batchSize: Int = 200, lease: Duration = .seconds(60),
+            pollInterval: Duration = .seconds(1), emailFrom: String = "mdr@localhost"
+        ) {
+            self.retry = retry
+            self.resend = resend
+            self.batchSize = batchSize
+            self.lease = lease
+            self.pollInterval = pollInterval
+            self.emailFrom = emailFrom
+        }
+    }
+
+    let outbox: NotificationOutbox
+    let endpoints: WebhookEndpointStore
+    let store: EventStore
+    let webhook: WebhookChannel
+    let email: SMTPChannel?
+    let configuration: Configuration
+    let time: any TimeSource
+    let wake: AppendSignal
+    let logger: Logger
+    public let actor = Principal.system("notifications")
+    private let random = Mutex(SystemRandomNumberGenerator())
+    /// When resends were last looked for: at most once a second (by the injected clock), not on every round.
+    private let lastResendCheck = Mutex<Date?>(nil)
+
+    public init(
+        outbox: NotificationOutbox, endpoints: WebhookEndpointStore, store: EventStore, webhook: WebhookChannel, email: SMTPChannel?,
+        configuration: Configuration = Configuration(), time: any TimeSource, wake: AppendSignal, logger: Logger
+    ) {
+        self.outbox = outbox
+        self.endpoints = endpoints
+        self.store = store
+        self.webhook = webhook
+        self.email = email
+        self.configuration = configuration
+        self.time = time
+        self.wake = wake
+        var logger = logger
+        logger[metadataKey: "worker"] = "notifications"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let generation = self.wake.generation
+                do {
+                    if try await self.runOnce() > 0 { continue }
+                } catch {
+                    if Task.isCancelled { return }
+                    self.logger.error("delivery round failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                await self.wake.wait(after: generation, timeout: self.configuration.pollInterval)
+            }
+        }
+    }
+
+    /// One round: queue due resends, then claim, deliver and record a batch. Returns the entries handled.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        let resent = try await queueResends()
+        let claimed = try await outbox.claimDue(now: time.now(), limit: configuration.batchSize, lease: configuration.lease)
+        guard !claimed.isEmpty else { return resent }
+        let webhookURLs = Set(claimed.filter { $0.entry.route.channel == .webhook }.map(\.entry.route.address))
+        let known = webhookURLs.isEmpty ? [:] : try await endpoints.find(urls: Array(webhookURLs))
+
+        let results = await withTaskGroup(of: (Int, AttemptResult).self) { group in
+            for (index, claim) in claimed.enumerated() {
+                group.addTask { (index, await self.attempt(claim.entry, endpoint: known[claim.entry.route.address])) }
+            }
+            var results = [AttemptResult](repeating: .retry(reason: "not attempted", retryAfter: nil), count: claimed.count)
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
+        try await record(zip(claimed, results).map { ($0, $1) })
+        return claimed.count + resent
+    }
+
+    /// Runs rounds until nothing is due (tests).
+    public func drain() async throws {
+        while try await runOnce() > 0 {}
+    }
+
+    // MARK: Attempts
+
+    func attempt(_ entry: OutboxEntry, endpoint: WebhookEndpoint?) async -> AttemptResult {
+        switch entry.route.channel {
+        case .webhook:
+            guard let endpoint else { return .unusable(reason: "no signing secret is registered for \(entry.route.address) (mdr webhook set)") }
+            if let disabled = endpoint.disabledAt {
+                return .unusable(reason: "the endpoint is disabled since \(Timestamp.format(disabled)): \(endpoint.disabledReason ?? "")")
+            }
+            let secrets = endpoint.secrets.compactMap(WebhookSecret.init)
+            guard !secrets.isEmpty else { return .unusable(reason: "the endpoint's secrets are not whsec_ secrets") }
+            let outcome = await webhook.deliver(WebhookNotification(id: entry.notificationID, body: entry.payload, secrets: secrets), to: entry.route.address)
+            switch outcome {
+            case .delivered: return .delivered
+            case .disabled: return .gone
+            case .retryAfter(let wait): return .retry(reason: "asked to retry after \(wait.components.seconds) s", retryAfter: wait)
+            case .failed(let failure): return .retry(reason: failure.description, retryAfter: nil)
+            }
+        case .email:
+            guard let email else { return .unusable(reason: "no e-mail server is configured (MDR_SMTP_HOST)") }
+            guard let payload = try? NotificationPayload.decode(entry.payload) else { return .failed(reason: "the stored payload is unreadable") }
+            let message = NotificationEmail.message(for: payload, from: configuration.emailFrom, to: entry.route.address)
+            switch await email.deliver(message) {
+            case .delivered: return .delivered
+            case .rejected(let code, let reply): return .failed(reason: "SMTP \(code) \(reply)")
+            case .failed(let reason): return .retry(reason: reason, retryAfter: nil)
+            }
+        case .phone:
+            return .unusable(reason: "phone routes are called by Dynamic, not by the service")
+        }
+    }
+
+    // MARK: Recording
+
+    /// Writes each attempt's outcome on its entry and appends its event, in one transaction. Entries whose claim ran
+    /// out meanwhile are left alone: another worker has them.
+    func record(_ attempts: [(ClaimedNotification, AttemptResult)]) async throws {
+        let now = time.now()
+        var events: [TenantID: [EventToAppend]] = [:]
+        var gone: [String] = []
+        let decided = attempts.map { claim, result in (claim, result, decide(claim, result, now: now)) }
+        try await store.database.client.withTransaction(logger: logger) { connection in
+            let settled = try await self.outbox.settle(
+                decided.map { claim, _, d in (claim.entry.notificationID, claim.leaseToken, d.2, d.0) }, on: connection)
+            for (claim, result, (_, event, attemptsMade)) in decided where settled.contains(claim.entry.notificationID) {
+                let entry = claim.entry
+                if result == .gone { gone.append(entry.route.address) }
+                let metadata = EventMetadata(principal: self.actor, causationID: nil)
+                let id = derivedUUID("notification-attempt", entry.notificationID, String(attemptsMade), event.type)
+                events[entry.tenant, default: []].append(EventToAppend(event, eventID: id, metadata: metadata))
+            }
+            for tenant in events.keys.sorted() {
+                _ = try await self.store.append(tenant: tenant, events: events[tenant]!, expectations: [:], command: nil, on: connection)
+            }
+        }
+        for tenant in events.keys { store.signal.appended(tenant: tenant, position: 0) }
+        for url in Set(gone) {
+            try await endpoints.disable(url: url, reason: "answered 410 Gone", at: now)
+            logger.warning("webhook endpoint disabled: it answered 410 Gone", metadata: ["url": "\(url)"])
+        }
+    }
+
+    /// The entry's next state, the attempt's event, and the number of attempts made.
+    func decide(_ claim: ClaimedNotification, _ result: AttemptResult, now: Date) -> (OutboxSettlement, DomainEvent, Int) {
+        let entry = claim.entry
+        let attempt = claim.attempts + 1
+        func failed(_ reason: String, attempts: Int) -> (OutboxSettlement, DomainEvent, Int) {
+            (
+                .failed(at: now, error: reason),
+                .notificationFailed(
+                    NotificationFailed(
+                        notificationID: entry.notificationID, about: entry.about, route: entry.route, attempts: attempts, reason: reason, failedAt: now)),
+                attempts
+            )
+        }
+        switch result {
+        case .delivered:
+            return (
+                .delivered(at: now),
+                .notificationDelivered(
+                    NotificationDelivered(notificationID: entry.notificationID, about: entry.about, route: entry.route, attempt: attempt, deliveredAt: now)),
+                attempt
+            )
+        case .failed(let reason):
+            return failed(reason, attempts: attempt)
+        case .gone:
+            return failed("the endpoint answered 410 Gone and is disabled", attempts: attempt)
+        case .unusable(let reason):
+            return failed(reason, attempts: claim.attempts)
+        case .retry(let reason, let retryAfter):
+            let delay = random.withLock { configuration.retry.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &$0) }
+            guard let delay else { return failed("gave up after \(attempt) attempts; the last: \(reason)", attempts: attempt) }
+            let next = now.addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+            return (
+                .retry(at: next, error: reason),
+                .notificationAttemptFailed(
+                    NotificationAttemptFailed(
+                        notificationID: entry.notificationID, about: entry.about, route: entry.route, attempt: attempt, reason: reason,
+                        attemptedAt: now, nextAttemptAt: next)),
+                attempt
+            )
+        }
+    }
+
+    // MARK: Resending
+
+    /// Queues a resend of every delivered P1 confirmation no one acknowledged in time.
+    func queueResends() async throws -> Int {
+        let policy = configuration.resend
+        guard policy.maxResends > 0 else { return 0 }
+        let now = time.now()
+        let due = lastResendCheck.withLock { last -> Bool in
+            guard last.map({ now.timeIntervalSince($0) >= 1 }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return 0 }
+        return try await store.database.client.withTransaction(logger: logger) { connection in
+            let due = try await self.outbox.claimDueResends(
+                now: now, after: policy.after, maxResends: policy.maxResends, limit: self.configuration.batchSize, on: connection)
+            var resends = due.map { NotificationPlanner.resend(of: $0, number: $0.resendNumber + 1) }
+            for index in resends.indices { resends[index].sendAt = now }
+            try await self.outbox.insert(resends, on: connection)
+            return resends.count
+        }
+    }
+}
+
+/// The notifier and the delivery workers as the services one instance runs, with the HTTP client they share.
+public struct NotificationDeliveryService: Service {
+    let settings: NotificationSettings
+    let store: EventStore
+    let wake: AppendSignal
+    let time: any TimeSource
+    let logger: Logger
+
+    /// The notifier (a `ProcessorRunner`) and this service (the delivery worker), to run beside the other processors.
+    public static func services(
+        settings: NotificationSettings, store: EventStore, time: any TimeSource = SystemTime(), pollInterval: Duration = .seconds(1), logger: Logger
+    ) -> [any Service] {
+        let wake = AppendSignal()
+        let notifier = Notifier(
+            planner: NotificationPlanner(dynamic: settings.dynamicRoutes, linkBase: settings.linkBase),
+            outbox: NotificationOutbox(database: store.database, logger: logger), wake: wake, time: time)
+        return [
+            ProcessorRunner(notifier, store: store, pollInterval: pollInterval, logger: logger),
+            NotificationDeliveryService(settings: settings, store: store, wake: wake, time: time, logger: logger),
+        ]
+    }
+
+    public func run() async throws {
+        let endpoints = WebhookEndpointStore(database: store.database, logger: logger)
+        for route in settings.dynamicRoutes where route.channel == .webhook {
+            try await endpoints.set(url: route.address, secrets: settings.dynamicWebhookSecrets)
+        }
+        // Redirects are failures: a signed call is not sent on to another host.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+        let worker = NotificationDeliveryWorker(
+            outbox: NotificationOutbox(database: store.database, logger: logger), endpoints: endpoints, store: store,
+            webhook: WebhookChannel(client: client, timeout: settings.webhookTimeout), email: settings.smtp.map { SMTPChannel(configuration: $0) },
+            configuration: .init(
+                retry: settings.retry, resend: settings.resend, lease: settings.webhookTimeout * 3 + .seconds(30),
+                emailFrom: settings.smtp?.from ?? "mdr@localhost"),
+            time: time, wake: wake, logger: logger)
+        do {
+            try await worker.run()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import MDRApplication
+import MDRDomain
+import MDRStore
+import PostgresNIO
+
+/// What the notifier does with one event: outbox entries to insert, or an acknowledgement to mark.
+public enum NotifierReaction: Sendable, Hashable {
+    case enqueue(OutboxEntry)
+    case acknowledge(notificationID: String, by: String, at: Date)
+}
+
+/// The notifier's view of a tenant: the contacts and routes notifications go to.
+public struct NotifierState: Sendable {
+    public var tenant: Tenant?
+    public init() {}
+}
+
+/// The notifier: follows each tenant's log (run by `ProcessorRunner`, checkpoint `notifier`) and writes one outbox
+/// entry per route for every notified fact — confirmed P1/P2 incidents, isolation steps, SLA breaches — and a fallback
+/// notice to Dynamic for every notification that failed for good. The entries are inserted in the transaction that
+/// moves the checkpoint, with ids derived from the cause, so each fact is planned exactly once.
+///
+/// A fact older than `staleAfter` when the notifier first sees it (the notifier was just deployed on an existing log,
+/// or was stopped for a day) is not notified: it would be news to no one, and a flood of old alarms hides new ones.
+public struct Notifier: TenantLogProcessor {
+    public typealias Reaction = NotifierReaction
+
+    public let name = "notifier"
+    public let actor = Principal.system("notifier")
+    public let eventTypes = [
+        TenantOnboarded.eventType, IncidentConfirmed.eventType, DeviceIsolationRequested.eventType, DeviceIsolated.eventType,
+        DeviceIsolationFailed.eventType, DeviceReleaseRequested.eventType, DeviceReleased.eventType, DeviceReleaseFailed.eventType,
+        SlaBreached.eventType,
+        NotificationFailed.eventType, NotificationAcknowledged.eventType,
+    ]
+    public var initialState: NotifierState { NotifierState() }
+
+    public let planner: NotificationPlanner
+    public let outbox: NotificationOutbox
+    /// Woken after entries are committed, so a worker in this process starts at once.
+    public let wake: AppendSignal
+    public let time: any TimeSource
+    public let staleAfter: TimeInterval
+
+    public init(planner: NotificationPlanner, outbox: NotificationOutbox, wake: AppendSignal, time: any TimeSource, staleAfter: TimeInterval = 86_400) {
+        self.planner = planner
+        self.outbox = outbox
+        self.wake = wake
+        self.time = time
+        self.staleAfter = staleAfter
+    }
+
+    public func evolve(_ state: NotifierState, _ event: RecordedEvent) throws -> NotifierState {
+        var state = state
+        try evolve(&state, event)
+        return state
+    }
+
+    public func evolve(_ state: inout NotifierState, _ event: RecordedEvent) throws {
+        Self.apply(try event.decoded(), to: &state)
+    }
+
+    public func react(to event: RecordedEvent, in state: NotifierState) throws -> [NotifierReaction] {
+        reactions(to: event, try event.decoded(), in: state)
+    }
+
+    public func step(_ state: inout NotifierState, _ event: RecordedEvent) throws -> [NotifierReaction] {
+        let decoded = try event.decoded()
+        let reactions = reactions(to: event, decoded, in: state)
+        Self.apply(decoded, to: &state)
+        return reactions
+    }
+
+    public func commit(_ reactions: [NotifierReaction], tenant: TenantID, store: EventStore, on connection: PostgresConnection) async throws -> Int64? {
+        var entries: [OutboxEntry] = []
+        for reaction in reactions {
+            switch reaction {
+            case .enqueue(let entry): entries.append(entry)
+            case .acknowledge(let id, let by, let at):
+                // Entries of this round first: an acknowledgement may follow its notification within one page.
+                try await outbox.insert(entries, on: connection)
+                entries.removeAll()
+                try await outbox.acknowledge(id, tenant: tenant, by: by, at: at, on: connection)
+            }
+        }
+        try await outbox.insert(entries, on: connection)
+        return nil
+    }
+
+    public func didCommit(tenant: TenantID) {
+        wake.appended(tenant: tenant, position: 0)
+    }
+
+    static func apply(_ event: DomainEvent, to state: inout NotifierState) {
+        if case .tenantOnboarded(let e) = event { state.tenant = e.tenant }
+    }
+
+    func reactions(to event: RecordedEvent, _ decoded: DomainEvent, in state: NotifierState) -> [NotifierReaction] {
+        let cause = NotificationCause(eventID: event.eventID, position: event.position)
+        if case .notificationAcknowledged(let e) = decoded {
+            return [.acknowledge(notificationID: e.notificationID, by: e.acknowledgedBy, at: e.acknowledgedAt)]
+        }
+        if case .notificationFailed(let e) = decoded {
+            guard isFresh(e.failedAt) else { return [] }
+            return planner.fallback(for: e, tenant: event.tenant, cause: cause).map(NotifierReaction.enqueue)
+        }
+        guard let tenant = state.tenant, let (subject, at) = Self.subject(decoded), isFresh(at) else { return [] }
+        return planner.entries(for: subject, occurredAt: at, tenant: tenant, cause: cause).map(NotifierReaction.enqueue)
+    }
+
+    /// Whether a fact that happened at `at` is still news (the clock is the one commands use, so tests control it).
+    func isFresh(_ at: Date) -> Bool {
+        time.now().timeIntervalSince(at) <= staleAfter
+    }
+
+    /// The notified fact an event is, and when it happened.
+    static func subject(_ event: DomainEvent) -> (NotificationSubject, Date)? {
+        switch event {
+        case .incidentConfirmed(let e): (.incidentConfirmed(e.incidentID, e.priority), e.confirmedAt)
+        case .deviceIsolationRequested(let e): (.isolation(e.deviceID, .requested), e.requestedAt)
+        case .deviceIsolated(let e): (.isolation(e.deviceID, .succeeded), e.isolatedAt)
+        case .deviceIsolationFailed(let e): (.isolation(e.deviceID, .failed), e.failedAt)
+        case .deviceReleaseRequested(let e): (.isolation(e.deviceID, .releaseRequested), e.requestedAt)
+        case .deviceReleased(let e): (.isolation(e.deviceID, .released), e.releasedAt)
+        case .deviceReleaseFailed(let e): (.isolation(e.deviceID, .releaseFailed), e.failedAt)
+        case .slaBreached(let e): (.slaBreached(e.incidentID, e.target, e.priority), e.breachedAt)
+        default: nil
+        }
+    }
+}
