@@ -40,6 +40,31 @@ struct SlaFactTests {
         #expect(SlaFact.from(isolated)?.fact == .contained(at: Self.t))
     }
 
+    @Test func aFileStoppedAndQuarantinedContainsTheIncidentToo() {
+        let quarantined = DomainEvent.fileQuarantined(
+            FileQuarantined(
+                deviceID: Fixtures.ws42, incidentID: Fixtures.incidentID(7), sha1: "87662bc3d60e4200ceaf7aae249d1c343f4b83c9", quarantinedAt: Self.t,
+                edrActionID: "a-3"))
+        #expect(SlaFact.from(quarantined)?.incidentID == Fixtures.incidentID(7))
+        #expect(SlaFact.from(quarantined)?.fact == .contained(at: Self.t))
+    }
+
+    @Test func onlyADeliveryOfTheConfirmationToDynamicStopsTheNotifyTimer() {
+        let route = NotificationRouteRecord(recipient: .dynamic, channel: .webhook, address: "https://soc.dynamic.example/hook")
+        func delivered(_ type: String, _ recipient: NotificationRecipient) -> DomainEvent {
+            var route = route
+            route.recipient = recipient
+            return .notificationDelivered(
+                NotificationDelivered(
+                    notificationID: "ntf_1", about: NotificationAbout(type: type, incidentID: Self.incident, priority: .p1), route: route, attempt: 1,
+                    deliveredAt: Self.t))
+        }
+        #expect(SlaFact.from(delivered("incident.confirmed", .dynamic))?.fact == .dynamicNotified(at: Self.t))
+        #expect(SlaFact.from(delivered("incident.confirmed", .customerAfterHours)) == nil)
+        #expect(SlaFact.from(delivered("sla.breached", .dynamic)) == nil)
+        #expect(SlaFact.from(delivered("notification.failed", .dynamic)) == nil)
+    }
+
     @Test func eventsThatMoveNoTimerMapToNothing() {
         #expect(SlaFact.from(Fixtures.isolationRequested()) == nil, "requested is not contained: the EDR has not reported back")
         #expect(SlaFact.from(Fixtures.isolationFailed()) == nil)

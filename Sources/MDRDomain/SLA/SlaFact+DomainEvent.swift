@@ -5,12 +5,12 @@ extension SlaFact {
     /// that a deadline passed.
     public static let eventTypes: [String] = [
         IncidentOpened.eventType, IncidentPriorityRaised.eventType, IncidentConfirmed.eventType, IncidentDismissed.eventType,
-        IncidentResolved.eventType, DeviceIsolated.eventType, NotificationDelivered.eventType,
+        IncidentResolved.eventType, DeviceIsolated.eventType, FileQuarantined.eventType, NotificationDelivered.eventType,
     ]
 
     /// The incident an event concerns and the SLA fact it is, or nil for events that move no timer.
     ///
-    /// `DeviceIsolated` names the incident it was requested for (isolation is refused without a confirmed incident
+    /// `DeviceIsolated` and `FileQuarantined` name the incident they were requested for (isolation is refused without a confirmed incident
     /// that involves the device), so no other incident context is needed: containment counts for that incident.
     /// `NotificationDelivered` stops the notify timer when it is the confirmation of an incident delivered to Dynamic:
     /// the first successful attempt on any of Dynamic's routes.
@@ -22,6 +22,8 @@ extension SlaFact {
         case .incidentDismissed(let e): (e.incidentID, .dismissed(at: e.dismissedAt))
         case .incidentResolved(let e): (e.incidentID, .resolved(at: e.resolvedAt))
         case .deviceIsolated(let e): (e.incidentID, .contained(at: e.isolatedAt))
+        // Stopping the process and quarantining its file contains the attack too (the ransomware case).
+        case .fileQuarantined(let e): (e.incidentID, .contained(at: e.quarantinedAt))
         case .notificationDelivered(let e):
             if e.route.recipient == .dynamic, e.about.type == NotificationAbout.incidentConfirmed, let incident = e.about.incidentID {
                 (incident, .dynamicNotified(at: e.deliveredAt))
