@@ -295,7 +295,10 @@ public struct NotificationDeliveryService: Service {
             try await endpoints.set(url: route.address, secrets: settings.dynamicWebhookSecrets)
         }
         // Redirects are failures: a signed call is not sent on to another host.
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+        // Up to 32 connections per receiver: a batch is delivered at once, and Dynamic's endpoint gets every notification.
+        var httpConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let worker = NotificationDeliveryWorker(
             outbox: NotificationOutbox(database: store.database, logger: logger), endpoints: endpoints, store: store,
             webhook: WebhookChannel(client: client, timeout: settings.webhookTimeout), email: settings.smtp.map { SMTPChannel(configuration: $0) },

@@ -84,7 +84,8 @@ struct WebhookChannelLoopbackTests {
 
     @Test func aHangingReceiverTimesOut() async throws {
         let receiver = WebhookReceiver(secrets: [secret], script: [.hang])
-        let quick = WebhookChannel(timeout: .milliseconds(300))
+        // Long enough for the request to reach the receiver on a loaded machine, short enough to be a timeout.
+        let quick = WebhookChannel(timeout: .seconds(1))
         let clock = ContinuousClock()
         let start = clock.now
         let outcome = try await withLoopbackReceiver(receiver) { url in await quick.deliver(notification(), to: url) }
