@@ -16,6 +16,8 @@ public struct TokenStore: Sendable {
         public var expiresAt: Date?
         public var revokedAt: Date?
         public var lastUsedAt: Date?
+        /// The token `rotate` made to follow this one.
+        public var replacedBy: UUID?
     }
 
     public struct TokenError: Error, CustomStringConvertible {
@@ -32,6 +34,15 @@ public struct TokenStore: Sendable {
         Data(SHA256.hash(data: Data(token.utf8)))
     }
 
+    /// A new secret: `mdr_` + 32 random bytes in base64url without padding.
+    static func newSecret() -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        return "mdr_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
     /// Creates a token; returns its info and the secret, which is not stored and cannot be shown again.
     public func create(name: String, role: Role, tenant: TenantID?, expiresAt: Date? = nil) async throws -> (TokenInfo, String) {
         guard role.isTenantScoped == (tenant != nil) else {
@@ -42,11 +53,7 @@ public struct TokenStore: Sendable {
         }
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= 200 else { throw TokenError(description: "a token needs a name of 1–200 characters") }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
-        let secret = "mdr_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let secret = Self.newSecret()
         let id = UUID()
         let rows = try await database.client.query(
             """
@@ -85,18 +92,74 @@ public struct TokenStore: Sendable {
 
     public func list() async throws -> [TokenInfo] {
         let rows = try await database.client.query(
-            "SELECT token_id, name, role, tenant_id, created_at, expires_at, revoked_at, last_used_at FROM api_tokens ORDER BY created_at",
+            """
+            SELECT token_id, name, role, tenant_id, created_at, expires_at, revoked_at, last_used_at, replaced_by
+            FROM api_tokens ORDER BY created_at
+            """,
             logger: database.logger)
         var tokens: [TokenInfo] = []
-        for try await (id, name, role, tenant, created, expires, revoked, used) in rows.decode(
-            (UUID, String, String, String?, Date, Date?, Date?, Date?).self)
+        for try await (id, name, role, tenant, created, expires, revoked, used, replacedBy) in rows.decode(
+            (UUID, String, String, String?, Date, Date?, Date?, Date?, UUID?).self)
         {
             tokens.append(
                 TokenInfo(
                     id: id, name: name, role: Role(rawValue: role) ?? .customer, tenant: tenant.flatMap(TenantID.init(rawValue:)),
-                    createdAt: created, expiresAt: expires, revokedAt: revoked, lastUsedAt: used))
+                    createdAt: created, expiresAt: expires, revokedAt: revoked, lastUsedAt: used, replacedBy: replacedBy))
         }
         return tokens
+    }
+
+    /// Replaces an active token: creates a new one with the same name, role and tenant (expiring at `expiresAt`), and
+    /// makes the old one expire `grace` after `now` (or earlier, if it was to expire before that), so that its user
+    /// can switch over without a gap. Returns the new token's info and secret, shown once, and the old token's new
+    /// expiry. Throws `TokenError` when no active (unrevoked, unexpired) token has that id.
+    public func rotate(
+        id: UUID, expiresAt: Date? = nil, grace: TimeInterval = 3600, now: Date = Date()
+    ) async throws -> (TokenInfo, String, oldExpiresAt: Date) {
+        guard grace >= 0 else { throw TokenError(description: "the grace period cannot be negative") }
+        let secret = Self.newSecret()
+        let newID = UUID()
+        do {
+            return try await replace(id: id, expiresAt: expiresAt, grace: grace, now: now, secret: secret, newID: newID)
+        } catch let error as PostgresTransactionError {
+            // The refusal is thrown inside the transaction: hand it on as it was thrown.
+            if let refusal = error.closureError as? TokenError { throw refusal }
+            throw error
+        }
+    }
+
+    private func replace(
+        id: UUID, expiresAt: Date?, grace: TimeInterval, now: Date, secret: String, newID: UUID
+    ) async throws -> (TokenInfo, String, oldExpiresAt: Date) {
+        let logger = database.logger
+        return try await database.client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT name, role, tenant_id, expires_at FROM api_tokens
+                WHERE token_id = \(id) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(now))
+                FOR UPDATE
+                """, logger: logger)
+            var found: (String, String, String?, Date?)?
+            for try await row in rows.decode((String, String, String?, Date?).self) { found = row }
+            guard let (name, rawRole, tenant, oldExpiry) = found, let role = Role(rawValue: rawRole) else {
+                throw TokenError(description: "no active token \(id.uuidString.lowercased()) (revoked, expired or unknown)")
+            }
+            let created = try await connection.query(
+                """
+                INSERT INTO api_tokens (token_id, token_hash, name, role, tenant_id, expires_at)
+                VALUES (\(newID), \(Self.hash(secret)), \(name), \(rawRole), \(tenant), \(expiresAt))
+                RETURNING created_at
+                """, logger: logger)
+            var createdAt = now
+            for try await at in created.decode(Date.self) { createdAt = at }
+            let graceEnd = now.addingTimeInterval(grace)
+            let oldExpiresAt = oldExpiry.map { min($0, graceEnd) } ?? graceEnd
+            try await connection.query(
+                "UPDATE api_tokens SET expires_at = \(oldExpiresAt), replaced_by = \(newID) WHERE token_id = \(id)", logger: logger)
+            let info = TokenInfo(
+                id: newID, name: name, role: role, tenant: tenant.flatMap(TenantID.init(rawValue:)), createdAt: createdAt, expiresAt: expiresAt)
+            return (info, secret, oldExpiresAt: oldExpiresAt)
+        }
     }
 
     /// Revokes a token; returns false when no such active token exists.

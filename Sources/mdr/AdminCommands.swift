@@ -17,7 +17,7 @@ struct Migrate: AsyncParsableCommand {
 
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage API bearer tokens.", subcommands: [Create.self, List.self, Revoke.self])
+        abstract: "Manage API bearer tokens.", subcommands: [Create.self, List.self, Rotate.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -55,17 +55,57 @@ struct Token: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).")
+        static let configuration = CommandConfiguration(
+            abstract: "List tokens (never their secrets): id, role, tenant, state, last used, expiry, revocation, name.")
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
             let tokens = try await database.withDatabase { try await TokenStore(database: $0).list() }
+            let now = Date()
             for t in tokens {
-                let state = t.revokedAt != nil ? "revoked" : (t.expiresAt.map { $0 < Date() } ?? false) ? "expired" : "active"
-                print(
-                    "\(t.id.uuidString.lowercased())  \(t.role.rawValue)\t\(t.tenant?.rawValue ?? "-")\t\(state)\tlast used \(t.lastUsedAt.map(Timestamp.format) ?? "never")\t\(t.name)"
-                )
+                let state = t.revokedAt != nil ? "revoked" : (t.expiresAt.map { $0 <= now } ?? false) ? "expired" : "active"
+                let columns = [
+                    t.id.uuidString.lowercased(), t.role.rawValue, t.tenant?.rawValue ?? "-", state,
+                    "last used \(t.lastUsedAt.map(Timestamp.format) ?? "never")",
+                    "expires \(t.expiresAt.map(Timestamp.format) ?? "never")",
+                    "revoked \(t.revokedAt.map(Timestamp.format) ?? "-")",
+                    t.replacedBy.map { "replaced by \($0.uuidString.lowercased())" },
+                    t.name,
+                ]
+                print(columns.compactMap { $0 }.joined(separator: "\t"))
             }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a token: print a new one (same name, role and tenant) once; the old one expires after a grace period.",
+            discussion: "The old token keeps working for --grace-minutes (default 60), or until its own expiry if that is sooner.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The token's id (from `mdr token list`).") var id: String
+        @Option(name: .customLong("expires-in-days"), help: "Expire the new token after this many days (default: never).") var expiresInDays: Int?
+        @Option(name: .customLong("grace-minutes"), help: "Minutes the old token keeps working (0 ends it now).") var graceMinutes = 60
+
+        func run() async throws {
+            guard let uuid = UUID(uuidString: id) else { throw ValidationError("'\(id)' is not a token id") }
+            if let days = expiresInDays, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
+            guard graceMinutes >= 0 else { throw ValidationError("--grace-minutes cannot be negative") }
+            let now = Date()
+            let expires = expiresInDays.map { now.addingTimeInterval(TimeInterval($0) * 86400) }
+            let (info, secret, oldExpiresAt) = try await database.withDatabase { db in
+                do {
+                    return try await TokenStore(database: db).rotate(
+                        id: uuid, expiresAt: expires, grace: TimeInterval(graceMinutes) * 60, now: now)
+                } catch let error as TokenStore.TokenError {
+                    throw CLIError(error.description)
+                }
+            }
+            print(secret)
+            let scope = info.tenant.map { " tenant \($0)" } ?? ""
+            let note =
+                "token \(info.id.uuidString.lowercased()) '\(info.name)' role \(info.role.rawValue)\(scope): shown once, store it now; "
+                + "\(id.lowercased()) stops working at \(Timestamp.format(oldExpiresAt))\n"
+            FileHandle.standardError.write(Data(note.utf8))
         }
     }
 
@@ -160,7 +200,7 @@ struct TenantCommand: AsyncParsableCommand {
 }
 
 struct Audit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Audit evidence.", subcommands: [Verify.self])
+    static let configuration = CommandConfiguration(abstract: "Audit evidence.", subcommands: [Verify.self, Export.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -31,6 +31,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--max-body-bytes (MDR_MAX_BODY_BYTES) must be a positive number of bytes")
         }
         var configuration = ServerConfiguration(host: host, port: port, database: try database.configuration(), maxBodyBytes: maxBody)
+        do {
+            configuration.maxBatchSignals = try ServerConfiguration.maxBatchSignals(env)
+            configuration.ingestRateLimit = try ServerConfiguration.ingestRateLimit(env)
+        } catch let error as ServerConfiguration.InvalidSetting {
+            throw ValidationError(error.description)
+        }
         if let raw = syslogPort.map(String.init) ?? env["MDR_SYSLOG_PORT"].flatMap({ $0.isEmpty ? nil : $0 }) {
             guard let syslogPort = Int(raw), (1...65535).contains(syslogPort) else {
                 throw ValidationError("the syslog port must be 1–65535 (--syslog-port or MDR_SYSLOG_PORT)")

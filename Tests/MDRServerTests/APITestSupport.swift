@@ -20,12 +20,14 @@ struct APIWorld: Sendable {
     /// `.router` drives the router in-process; `.live` goes over real loopback HTTP.
     static func run<T: Sendable>(
         _ setup: TestingSetup = .router, maxBodyBytes: Int = 8 << 20,
+        configure: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in },
         background: @escaping @Sendable (AppServices) -> [any Service] = { _ in [] },
         _ body: @escaping @Sendable (APIWorld) async throws -> T
     ) async throws -> T {
         try await TestDatabase.withDatabase { database, config in
             let services = AppServices(database: database)
-            let configuration = ServerConfiguration(database: config, maxBodyBytes: maxBodyBytes)
+            var configuration = ServerConfiguration(database: config, maxBodyBytes: maxBodyBytes)
+            configure(&configuration)
             let app = try MDRServerApp.buildApplication(
                 services: services, configuration: configuration, logger: TestDatabase.logger, backgroundServices: background(services))
             return try await app.test(setup) { client in

@@ -36,6 +36,23 @@ import Testing
         }
     }
 
+    @Test func aRotatedTokenIsRefusedOnceItsGraceHasEndedAndItsSuccessorIsAccepted() async throws {
+        try await APIWorld.run { api in
+            try await api.onboard("acme-bv")
+            let (old, oldSecret) = try await api.services.tokens.create(name: "acme portal", role: .customer, tenant: TenantID(rawValue: "acme-bv"))
+            let inGrace = try await api.services.tokens.rotate(id: old.id, grace: 3600)
+            #expect(try await api.get("/v1/tenants/acme-bv", token: oldSecret).status == .ok)
+            #expect(try await api.get("/v1/tenants/acme-bv", token: inGrace.1).status == .ok)
+            // Rotating the successor without grace: it stops at once, its own successor takes over.
+            let (_, last, _) = try await api.services.tokens.rotate(id: inGrace.0.id, grace: 0)
+            expectProblem(try await api.get("/v1/tenants/acme-bv", token: inGrace.1), .unauthorized, "unauthenticated")
+            #expect(try await api.get("/v1/tenants/acme-bv", token: last).status == .ok)
+            // The use is recorded.
+            let listed = try await api.services.tokens.list()
+            #expect(listed.first { $0.id == old.id }?.lastUsedAt != nil)
+        }
+    }
+
     @Test func unauthenticatedCommandAppendsNothing() async throws {
         try await APIWorld.run { api in
             try await api.onboard("acme-bv")

@@ -52,6 +52,43 @@ struct TokenStoreTests {
         }
     }
 
+    @Test func aRotatedTokenWorksUntilTheGraceEndsAndItsSuccessorTakesOver() async throws {
+        try await TestDatabase.withDatabase { db, _ in
+            let tokens = TokenStore(database: db)
+            let (old, oldSecret) = try await tokens.create(name: "acme connector", role: .connector, tenant: acme)
+            let now = Date()
+            let (new, newSecret, graceEnd) = try await tokens.rotate(id: old.id, grace: 600, now: now)
+            #expect(new.id != old.id)
+            #expect(new.name == "acme connector" && new.role == .connector && new.tenant == acme && new.expiresAt == nil)
+            #expect(abs(graceEnd.timeIntervalSince(now.addingTimeInterval(600))) < 0.001)
+            // Both work during the grace period; the old one stops at its end, the new one goes on.
+            #expect(try await tokens.authenticate(oldSecret, now: now.addingTimeInterval(599))?.tenant == acme)
+            #expect(try await tokens.authenticate(newSecret, now: now.addingTimeInterval(599))?.tenant == acme)
+            #expect(try await tokens.authenticate(oldSecret, now: now.addingTimeInterval(601)) == nil)
+            #expect(try await tokens.authenticate(newSecret, now: now.addingTimeInterval(601))?.role == .connector)
+            let listed = try await tokens.list()
+            #expect(listed.first { $0.id == old.id }?.replacedBy == new.id)
+            #expect(listed.first { $0.id == old.id }?.expiresAt.map { abs($0.timeIntervalSince(graceEnd)) < 0.001 } == true)
+            // A token that has already stopped working cannot be rotated.
+            await #expect(throws: TokenStore.TokenError.self) {
+                _ = try await tokens.rotate(id: old.id, now: now.addingTimeInterval(601))
+            }
+            await #expect(throws: TokenStore.TokenError.self) { _ = try await tokens.rotate(id: UUID()) }
+        }
+    }
+
+    @Test func rotationNeverExtendsAnEarlierExpiry() async throws {
+        try await TestDatabase.withDatabase { db, _ in
+            let tokens = TokenStore(database: db)
+            let now = Date()
+            let (old, _) = try await tokens.create(name: "short", role: .soc, tenant: nil, expiresAt: now.addingTimeInterval(120))
+            let later = now.addingTimeInterval(86400 * 30)
+            let (new, _, graceEnd) = try await tokens.rotate(id: old.id, expiresAt: later, grace: 3600, now: now)
+            #expect(abs(graceEnd.timeIntervalSince(now.addingTimeInterval(120))) < 0.001)
+            #expect(try await tokens.list().first { $0.id == new.id }?.expiresAt.map { abs($0.timeIntervalSince(later)) < 0.001 } == true)
+        }
+    }
+
     @Test func tenantScopeMustMatchTheRole() async throws {
         try await TestDatabase.withDatabase { db, _ in
             let tokens = TokenStore(database: db)

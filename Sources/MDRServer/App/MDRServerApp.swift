@@ -46,12 +46,18 @@ public enum MDRServerApp {
     public static func buildApplication(
         services: AppServices, configuration: ServerConfiguration, logger: Logger, backgroundServices: [any Service] = []
     ) throws -> some ApplicationProtocol {
+        var services = services
+        services.commands.maxBatchSize = configuration.maxBatchSignals
         let router = Router(context: BasicRequestContext.self)
-        // Outermost first: log (at debug level); render every error; then authenticate (before reading any body); then limit the body.
+        // Outermost first: log (at debug level); render every error; then authenticate (before reading any body); then
+        // the token's ingest rate; then limit the body.
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: ProblemMiddleware())
         router.add(
             middleware: AuthenticationMiddleware(tokens: services.tokens, timeout: configuration.requestTimeout, publicPaths: APIHandler.publicPaths))
+        if let limit = configuration.ingestRateLimit {
+            router.add(middleware: IngestRateLimitMiddleware(limiter: IngestRateLimiter(limit)))
+        }
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
         // Compact JSON (the runtime pretty-prints by default); sorted keys make a replayed answer byte-identical.
         let handler = APIHandler(services: services, requestTimeout: configuration.requestTimeout, document: try APIHandler.loadDocument())

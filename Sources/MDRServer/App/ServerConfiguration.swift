@@ -24,6 +24,12 @@ public struct ServerConfiguration: Sendable {
     public var syslog: SyslogListenerConfiguration? = nil
     /// The notifier and its delivery workers (Dynamic's routes, the e-mail server, …); nil runs none.
     public var notifications: NotificationSettings? = nil
+    /// The most signals one ingest batch may hold (`MDR_MAX_BATCH_SIGNALS`); larger batches are answered
+    /// `413 batch_too_large` and store nothing.
+    public var maxBatchSignals: Int = 5000
+    /// How many ingest requests each token may send (`MDR_INGEST_RATE_PER_TOKEN`, `MDR_INGEST_BURST_PER_TOKEN`); more
+    /// are answered `429 rate_limited` with `Retry-After`. Kept in memory per instance. nil: no limit.
+    public var ingestRateLimit: IngestRateLimit? = .standard
     /// The responder's intervals: `MDR_EDR_ACTION_TIMEOUT` (seconds, default 600) and `MDR_EDR_POLL_INTERVAL`
     /// (seconds between status checks of a submitted EDR action, default 10), read from the environment.
     public var responder: Responder.Configuration = ServerConfiguration.responderConfiguration(ProcessInfo.processInfo.environment)
@@ -62,5 +68,58 @@ extension ServerConfiguration {
         var configuration = responder
         configuration.pollInterval = pollInterval
         return configuration
+    }
+}
+
+extension ServerConfiguration {
+    /// A token bucket per token on the ingest endpoints: `requestsPerSecond` on average, `burst` at once.
+    public struct IngestRateLimit: Sendable, Equatable {
+        /// The sustained rate, refilled evenly.
+        public var requestsPerSecond: Double
+        /// The most requests a token may send at once (the bucket's size).
+        public var burst: Int
+
+        public init(requestsPerSecond: Double, burst: Int) {
+            self.requestsPerSecond = requestsPerSecond
+            self.burst = burst
+        }
+
+        /// 20 requests a second with bursts of 40: far above what a connector posting batches needs.
+        public static let standard = IngestRateLimit(requestsPerSecond: 20, burst: 40)
+    }
+
+    /// A setting of the environment that is not usable; the message names the variable.
+    public struct InvalidSetting: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// `MDR_MAX_BATCH_SIGNALS` (a positive whole number; default 5000).
+    public static func maxBatchSignals(_ environment: [String: String]) throws -> Int {
+        guard let raw = environment["MDR_MAX_BATCH_SIGNALS"], !raw.isEmpty else { return 5000 }
+        guard let value = Int(raw), value > 0 else {
+            throw InvalidSetting(description: "MDR_MAX_BATCH_SIGNALS must be a positive number of signals, not '\(raw)'")
+        }
+        return value
+    }
+
+    /// `MDR_INGEST_RATE_PER_TOKEN` (requests per second, default 20; `0` turns the limit off) and
+    /// `MDR_INGEST_BURST_PER_TOKEN` (default twice the rate, at least 1).
+    public static func ingestRateLimit(_ environment: [String: String]) throws -> IngestRateLimit? {
+        var rate = IngestRateLimit.standard.requestsPerSecond
+        if let raw = environment["MDR_INGEST_RATE_PER_TOKEN"], !raw.isEmpty {
+            guard let value = Double(raw), value.isFinite, value >= 0 else {
+                throw InvalidSetting(description: "MDR_INGEST_RATE_PER_TOKEN must be a number of requests per second (0: no limit), not '\(raw)'")
+            }
+            if value == 0 { return nil }
+            rate = value
+        }
+        var burst = max(1, Int((rate * 2).rounded(.up)))
+        if let raw = environment["MDR_INGEST_BURST_PER_TOKEN"], !raw.isEmpty {
+            guard let value = Int(raw), value > 0 else {
+                throw InvalidSetting(description: "MDR_INGEST_BURST_PER_TOKEN must be a positive number of requests, not '\(raw)'")
+            }
+            burst = value
+        }
+        return IngestRateLimit(requestsPerSecond: rate, burst: burst)
     }
 }

@@ -62,6 +62,16 @@ extension Problem {
             detail: "the request body is larger than \(limit) bytes: split the batch into smaller requests")
     }
 
+    /// Too many ingest requests from one token (`IngestRateLimitMiddleware`).
+    static func rateLimited(retryAfter seconds: Int, limit: ServerConfiguration.IngestRateLimit) -> Problem {
+        let rate = limit.requestsPerSecond.rounded() == limit.requestsPerSecond ? "\(Int(limit.requestsPerSecond))" : "\(limit.requestsPerSecond)"
+        return Problem(
+            status: .tooManyRequests, code: "rate_limited",
+            detail: "this token sent more ingest requests than allowed (\(rate) a second, bursts of \(limit.burst)): "
+                + "retry after \(seconds) s, or send fewer, larger batches",
+            headers: [.retryAfter: "\(seconds)"])
+    }
+
     static let unavailable = Problem(
         status: .serviceUnavailable, code: "unavailable",
         detail: "the service cannot reach its database in time: retry later (with the same Idempotency-Key for a command)")
@@ -76,6 +86,8 @@ extension Problem {
     init(_ error: DomainError) {
         let status: HTTPResponse.Status =
             switch error.kind {
+            // The request is too large to be taken as a whole (RFC 9110 §15.5.14), whatever its bytes.
+            case _ where error.code == .batchTooLarge: .contentTooLarge
             case .notFound: .notFound
             case .conflict: .conflict
             case .invalid: .unprocessableContent
