@@ -350,24 +350,32 @@ extension CommandService {
         try await execute(
             tenant: tenant, context: context, fingerprint: ["isolate", device.rawValue, incident.description, type.rawValue, comment]
         ) {
-            let incidentStream = StreamName.incident(incident), deviceStream = StreamName.device(device)
-            let history = try await store.readStreams(tenant: tenant, [.tenant, incidentStream, deviceStream])
-            let tenantState = try Self.fold(TenantDecider.self, history[.tenant])
-            guard tenantState.state != nil else { throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found") }
-            let incidentState = try Self.fold(IncidentDecider.self, history[incidentStream])
-            let deviceState = try Self.fold(DeviceDecider.self, history[deviceStream])
-            let events = try DeviceDecider.decide(
-                .isolate(
-                    deviceID: device, incident: incidentState.state, tenant: tenantState.state, type: type, comment: comment,
-                    by: context.principal, at: time.now()), deviceState.state)
-            let result = DeviceDecider.fold(events, from: deviceState.state).device ?? DeviceIsolation(deviceID: device)
+            let decided = try await decideIntervention(tenant: tenant, device: device, incident: incident) { incident, tenantState, at in
+                .isolate(deviceID: device, incident: incident, tenant: tenantState, type: type, comment: comment, by: context.principal, at: at)
+            }
+            let result = DeviceDecider.fold(decided.events, from: decided.device).device ?? DeviceIsolation(deviceID: device)
             return Decision(
-                events: events.map { EventToAppend($0, metadata: context.metadata) },
-                // Consent, the incident and the device must all be as they were when we decided.
-                expectations: [
-                    .tenant: .at(tenantState.version), incidentStream: .at(incidentState.version), deviceStream: .at(deviceState.version),
-                ], result: result)
+                events: decided.events.map { EventToAppend($0, metadata: context.metadata) }, expectations: decided.expectations, result: result)
         }
+    }
+
+    /// Loads what an intervention on a device is decided on — the tenant (its consent), the incident that justifies it
+    /// and the device — decides `command`, and names the versions the append must find: consent, the incident and the
+    /// device must all be as they were when it was decided.
+    func decideIntervention(
+        tenant: TenantID, device: DeviceID, incident: IncidentID, _ command: (Incident?, Tenant?, Date) -> DeviceDecider.Command
+    ) async throws -> (events: [DomainEvent], device: DeviceDecider.State, expectations: [StreamName: ExpectedVersion]) {
+        let incidentStream = StreamName.incident(incident), deviceStream = StreamName.device(device)
+        let history = try await store.readStreams(tenant: tenant, [.tenant, incidentStream, deviceStream])
+        let tenantState = try Self.fold(TenantDecider.self, history[.tenant])
+        guard tenantState.state != nil else { throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found") }
+        let incidentState = try Self.fold(IncidentDecider.self, history[incidentStream])
+        let deviceState = try Self.fold(DeviceDecider.self, history[deviceStream])
+        let events = try DeviceDecider.decide(command(incidentState.state, tenantState.state, time.now()), deviceState.state)
+        return (
+            events, deviceState.state,
+            [.tenant: .at(tenantState.version), incidentStream: .at(incidentState.version), deviceStream: .at(deviceState.version)]
+        )
     }
 
     /// Requests release of an isolated (or isolation-pending) device, recording who and why.

@@ -176,18 +176,7 @@ public final class Responder: Service, Sendable {
     // MARK: Discover
 
     func tenantsWithNewEvents() async throws -> [TenantID] {
-        let rows = try await store.database.client.query(
-            """
-            SELECT h.tenant_id FROM tenant_heads h
-            LEFT JOIN processor_checkpoints c ON c.tenant_id = h.tenant_id AND c.processor = \(Self.name)
-            WHERE h.last_position > coalesce(c.position, 0)
-            ORDER BY h.tenant_id LIMIT 500
-            """, logger: logger)
-        var tenants: [TenantID] = []
-        for try await raw in rows.decode(String.self) {
-            if let id = TenantID(rawValue: raw) { tenants.append(id) }
-        }
-        return tenants
+        try await store.tenantsAhead(ofProcessor: Self.name)
     }
 
     /// Turns one page of a tenant's new requests into `response_actions` rows and moves the checkpoint; returns the

@@ -63,18 +63,7 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
     }
 
     func tenantsWithWork() async throws -> [TenantID] {
-        let rows = try await store.database.client.query(
-            """
-            SELECT h.tenant_id FROM tenant_heads h
-            LEFT JOIN processor_checkpoints c ON c.tenant_id = h.tenant_id AND c.processor = \(processor.name)
-            WHERE h.last_position > coalesce(c.position, 0)
-            ORDER BY h.tenant_id LIMIT 500
-            """, logger: logger)
-        var tenants: [TenantID] = []
-        for try await raw in rows.decode(String.self) {
-            if let id = TenantID(rawValue: raw) { tenants.append(id) }
-        }
-        return tenants
+        try await store.tenantsAhead(ofProcessor: processor.name)
     }
 
     /// Processes one page of one tenant's log in one transaction; returns how far the checkpoint moved (0 when

@@ -139,26 +139,7 @@ public enum DeviceDecider: Decider {
     public static func decide(_ command: Command, _ state: State) throws(DomainError) -> [DomainEvent] {
         switch command {
         case .isolate(let deviceID, let incident, let tenant, let type, let comment, let by, let at):
-            guard let tenant else { throw DomainError(.tenantNotFound, .notFound, "tenant not found") }
-            guard let incident else {
-                throw DomainError(.incidentNotFound, .notFound, "incident not found: isolation needs a confirmed incident of this tenant")
-            }
-            switch incident.status {
-            case .open:
-                throw DomainError(.incidentNotConfirmed, .conflict, "incident \(incident.id) is not confirmed: only a confirmed attack justifies isolation")
-            case .dismissed:
-                throw DomainError(.incidentDismissed, .conflict, "incident \(incident.id) was dismissed")
-            case .resolved:
-                throw DomainError(.incidentResolved, .conflict, "incident \(incident.id) is resolved")
-            case .confirmed:
-                break
-            }
-            guard incident.involves(deviceID) else {
-                throw DomainError(.deviceNotInIncident, .conflict, "device '\(deviceID)' is not involved in incident \(incident.id)")
-            }
-            guard tenant.consent != nil else {
-                throw DomainError(.consentMissing, .conflict, "tenant '\(tenant.id)' has no consent to intervene on file: contact the customer through Dynamic")
-            }
+            let incident = try justifyIntervention(deviceID: deviceID, incident: incident, tenant: tenant, action: "isolation")
             switch state.device?.state ?? .none {
             case .isolated:
                 throw DomainError(.deviceAlreadyIsolated, .conflict, "device '\(deviceID)' is already isolated")
