@@ -45,7 +45,7 @@ struct NotifyHarness {
             store: store, logger: TestDatabase.logger)
         worker = NotificationDeliveryWorker(
             outbox: outbox, endpoints: endpoints, store: store,
-            webhook: WebhookChannel(client: .shared, timeout: .seconds(2)),
+            webhook: WebhookChannel(client: .shared, timeout: .seconds(5)),
             email: smtp.map { SMTPChannel(configuration: $0) },
             configuration: .init(retry: retry, resend: ResendPolicy(after: .seconds(900), maxResends: 2), lease: .seconds(30), emailFrom: "mdr@soc.example"),
             time: time, wake: wake, logger: TestDatabase.logger)

@@ -31,7 +31,8 @@ struct WebhookClassificationTests {
 /// The channel against a real receiver on loopback that verifies the signatures.
 struct WebhookChannelLoopbackTests {
     let secret = WebhookSecret(bytes: Array("a-test-secret-of-32-bytes-length".utf8))!
-    let channel = WebhookChannel(timeout: .seconds(1))
+    /// Generous: tests run in parallel on two cores, and a timeout here would be the machine, not the channel.
+    let channel = WebhookChannel(timeout: .seconds(10))
 
     func notification(_ id: String = "ntf_" + UUID().uuidString) -> WebhookNotification {
         WebhookNotification(id: id, body: Data(#"{"type":"incident.confirmed"}"#.utf8), secrets: [secret])
@@ -85,12 +86,12 @@ struct WebhookChannelLoopbackTests {
     @Test func aHangingReceiverTimesOut() async throws {
         let receiver = WebhookReceiver(secrets: [secret], script: [.hang])
         // Long enough for the request to reach the receiver on a loaded machine, short enough to be a timeout.
-        let quick = WebhookChannel(timeout: .seconds(1))
+        let quick = WebhookChannel(timeout: .seconds(2))
         let clock = ContinuousClock()
         let start = clock.now
         let outcome = try await withLoopbackReceiver(receiver) { url in await quick.deliver(notification(), to: url) }
         #expect(outcome == .failed(.timeout))
-        #expect(clock.now - start < .seconds(5))
+        #expect(clock.now - start < .seconds(10))
         #expect(await receiver.received.count == 1)
     }
 
@@ -114,7 +115,8 @@ struct WebhookChannelLoopbackTests {
 /// Retrying with the policy against a receiver that is down for a while (sleeps injected: the test does not wait).
 struct WebhookRetryTests {
     let secret = WebhookSecret(bytes: Array("another-test-secret-of-32-bytes!".utf8))!
-    let channel = WebhookChannel(timeout: .seconds(1))
+    /// Generous: tests run in parallel on two cores, and a timeout here would be the machine, not the channel.
+    let channel = WebhookChannel(timeout: .seconds(10))
     let policy = RetryPolicy(maxAttempts: 8, baseDelay: .seconds(1), maxDelay: .seconds(60))
 
     actor SleepLog {
