@@ -30,8 +30,8 @@ public struct Notifier: TenantLogProcessor {
     public let name = "notifier"
     public let actor = Principal.system("notifier")
     public let eventTypes = [
-        TenantOnboarded.eventType, IncidentConfirmed.eventType, DeviceIsolationRequested.eventType, DeviceIsolated.eventType,
-        DeviceIsolationFailed.eventType, DeviceReleaseRequested.eventType, DeviceReleased.eventType, DeviceReleaseFailed.eventType,
+        TenantOnboarded.eventType, ContactsUpdated.eventType, IncidentConfirmed.eventType, DeviceIsolationRequested.eventType,
+        DeviceIsolated.eventType, DeviceIsolationFailed.eventType, DeviceReleaseRequested.eventType, DeviceReleased.eventType, DeviceReleaseFailed.eventType,
         SlaBreached.eventType,
         NotificationFailed.eventType, NotificationAcknowledged.eventType,
     ]
@@ -95,6 +95,8 @@ public struct Notifier: TenantLogProcessor {
 
     static func apply(_ event: DomainEvent, to state: inout NotifierState) {
         if case .tenantOnboarded(let e) = event { state.tenant = e.tenant }
+        // New contacts take effect for the notifications planned after them.
+        if case .contactsUpdated = event { state.tenant = TenantDecider.evolve(state.tenant, event) }
     }
 
     func reactions(to event: RecordedEvent, _ decoded: DomainEvent, in state: NotifierState) -> [NotifierReaction] {

@@ -13,6 +13,7 @@ import Testing
         .isolateDevice: [.soc],
         .releaseDevice: [.soc],
         .onboardTenant: [.dynamic],
+        .manageTenant: [.dynamic],
         .readTenant: [.soc, .dynamic, .customer],
         .manageSuppressionRules: [.soc],
         .readSuppressionRules: [.soc, .dynamic],

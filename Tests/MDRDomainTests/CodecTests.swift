@@ -109,12 +109,30 @@ import Testing
                     route: NotificationRouteRecord(recipient: .customerPrimary, channel: .email, address: "anna@acme.example"), attempts: 0,
                     reason: "SMTP 550 no such user", failedAt: t)),
             .notificationAcknowledged(NotificationAcknowledged(notificationID: "ntf_1", acknowledgedBy: "token:dynamic", acknowledgedAt: t)),
+            .healthCheckRecorded(
+                HealthCheckRecorded(source: .microsoft365, status: .missing, missing: ["mail", "sign-ins"], checkedBy: "dynamic:piet", checkedAt: t)),
+            .healthCheckRecorded(HealthCheckRecorded(source: .firewall, status: .delivering, missing: [], checkedBy: "dynamic:piet", checkedAt: t)),
+            .rollOutCompleted(RollOutCompleted(completedBy: "dynamic:piet", completedAt: t)),
+            .handedOverToSoc(
+                HandedOverToSoc(tuningDays: 30, tuningEndsAt: t.addingTimeInterval(30 * 86_400), handedOverBy: "dynamic:piet", handedOverAt: t)),
+            .monitoringActivated(MonitoringActivated(activatedBy: "dynamic:piet", activatedAt: t)),
+            .contactsUpdated(
+                ContactsUpdated(
+                    primaryContact: Contact(name: "Piet Jansen", email: "piet@acme.example"),
+                    afterHoursRoute: ContactRoute(channel: .webhook, address: "https://it.acme.example/hook", note: "24/7"),
+                    updatedBy: "dynamic:piet", updatedAt: t)),
+            .contactsUpdated(ContactsUpdated(primaryContact: nil, afterHoursRoute: nil, updatedBy: "dynamic:piet", updatedAt: t)),
+            .consentWithdrawn(ConsentWithdrawn(withdrawnBy: "Jan de Vries", reason: "board decision", recordedBy: "dynamic:piet", withdrawnAt: t)),
+            .noticeGiven(
+                NoticeGiven(
+                    receivedOn: CalendarDate("2027-02-10")!, channel: .letter, endDate: CalendarDate("2027-12-01")!, recordedBy: "dynamic:piet",
+                    recordedAt: t)),
         ]
     }()
 
     @Test func theSamplesCoverEveryKnownEventType() {
         #expect(Set(Self.everyEvent.map(\.type)) == Set(EventCodec.knownTypes))
-        #expect(EventCodec.knownTypes.count == 17 + 5 + 4)
+        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7)
     }
 
     @Test(arguments: everyEvent)
@@ -127,8 +145,11 @@ import Testing
 
     @Test func eventTypeNamesAreThePastTenseFactsStored() {
         #expect(EventCodec.knownTypes == [
+            "ConsentWithdrawn", "ContactsUpdated",
             "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceReleaseFailed", "DeviceReleaseRequested", "DeviceReleased",
-            "EDRActionSubmitted", "FileQuarantineFailed", "FileQuarantineRequested", "FileQuarantined", "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "NotificationAcknowledged", "NotificationAttemptFailed", "NotificationDelivered", "NotificationFailed",
+            "EDRActionSubmitted", "FileQuarantineFailed", "FileQuarantineRequested", "FileQuarantined", "HandedOverToSoc", "HealthCheckRecorded",
+            "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "MonitoringActivated",
+            "NoticeGiven", "NotificationAcknowledged", "NotificationAttemptFailed", "NotificationDelivered", "NotificationFailed", "RollOutCompleted",
             "SignalAttached", "SignalIngested", "SignalUpdated", "SlaBreached", "SuppressionRuleAdded", "SuppressionRuleExpired", "TenantOnboarded",
         ])
         #expect(Self.everyEvent.allSatisfy { $0.schemaVersion == 1 })

@@ -56,6 +56,11 @@ import Yams
             json(["incidentId": r.incident, "sha1": "87662bc3d60e4200ceaf7aae249d1c343f4b83c9", "comment": "ransomware binary"])
         },
         "addSuppressionRule": { _ in json(["match": ["ip": "10.9.9.9"], "reason": "scanner"]) },
+        "recordHealthCheck": { _ in json(["source": "endpoint", "status": "delivering"]) },
+        "handOverToSoc": { _ in json(["tuningDays": 30]) },
+        "updateContacts": { _ in json(["afterHoursRoute": ["channel": "email", "address": "it@example.com"]]) },
+        "withdrawConsent": { _ in json(["withdrawnBy": "Anna de Vries", "reason": "board decision"]) },
+        "giveNotice": { _ in json(["receivedOn": "2026-06-01", "channel": "email"]) },
     ]
 
     /// Values for required query parameters, by name.

@@ -45,6 +45,8 @@ public enum Action: String, Sendable, CaseIterable {
     case isolateDevice
     case releaseDevice
     case onboardTenant
+    /// Onboarding steps 2–5, contacts, consent withdrawal and notice: Dynamic's part of the contract.
+    case manageTenant
     case readTenant
     case manageSuppressionRules
     case readSuppressionRules
@@ -60,7 +62,7 @@ public enum AccessPolicy {
         case .readEventLog: [.soc, .dynamic]
         case .ingestSignals: [.soc, .connector]
         case .triageIncident, .isolateDevice, .releaseDevice: [.soc]
-        case .onboardTenant: [.dynamic]
+        case .onboardTenant, .manageTenant: [.dynamic]
         case .readTenant: [.soc, .dynamic, .customer]
         case .manageSuppressionRules: [.soc]
         // Tuning is the SOC's business: customers do not see the rules.

@@ -41,6 +41,13 @@ public enum DomainEvent: Sendable, Equatable {
     case fileQuarantineRequested(FileQuarantineRequested)
     case fileQuarantined(FileQuarantined)
     case fileQuarantineFailed(FileQuarantineFailed)
+    case healthCheckRecorded(HealthCheckRecorded)
+    case rollOutCompleted(RollOutCompleted)
+    case handedOverToSoc(HandedOverToSoc)
+    case monitoringActivated(MonitoringActivated)
+    case contactsUpdated(ContactsUpdated)
+    case consentWithdrawn(ConsentWithdrawn)
+    case noticeGiven(NoticeGiven)
 
     /// The payload, type-erased.
     public var payload: any DomainEventPayload {
@@ -71,6 +78,13 @@ public enum DomainEvent: Sendable, Equatable {
         case .fileQuarantineRequested(let e): e
         case .fileQuarantined(let e): e
         case .fileQuarantineFailed(let e): e
+        case .healthCheckRecorded(let e): e
+        case .rollOutCompleted(let e): e
+        case .handedOverToSoc(let e): e
+        case .monitoringActivated(let e): e
+        case .contactsUpdated(let e): e
+        case .consentWithdrawn(let e): e
+        case .noticeGiven(let e): e
         }
     }
 
@@ -105,6 +119,9 @@ public enum DomainEvent: Sendable, Equatable {
         case .fileQuarantineRequested(let e): .device(e.deviceID)
         case .fileQuarantined(let e): .device(e.deviceID)
         case .fileQuarantineFailed(let e): .device(e.deviceID)
+        case .healthCheckRecorded, .rollOutCompleted, .handedOverToSoc, .monitoringActivated, .contactsUpdated, .consentWithdrawn,
+            .noticeGiven:
+            .tenant
         }
     }
 }
@@ -164,6 +181,13 @@ public enum EventCodec {
             entry(FileQuarantineRequested.self, DomainEvent.fileQuarantineRequested),
             entry(FileQuarantined.self, DomainEvent.fileQuarantined),
             entry(FileQuarantineFailed.self, DomainEvent.fileQuarantineFailed),
+            entry(HealthCheckRecorded.self, DomainEvent.healthCheckRecorded),
+            entry(RollOutCompleted.self, DomainEvent.rollOutCompleted),
+            entry(HandedOverToSoc.self, DomainEvent.handedOverToSoc),
+            entry(MonitoringActivated.self, DomainEvent.monitoringActivated),
+            entry(ContactsUpdated.self, DomainEvent.contactsUpdated),
+            entry(ConsentWithdrawn.self, DomainEvent.consentWithdrawn),
+            entry(NoticeGiven.self, DomainEvent.noticeGiven),
         ])
     }()
 

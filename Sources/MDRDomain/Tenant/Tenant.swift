@@ -17,6 +17,14 @@ public struct Tenant: Hashable, Sendable, Codable {
     /// Whether the customer falls under NIS2 (its own reporting deadlines are shown per incident).
     public var nis2InScope: Bool
     public var onboardedAt: Date
+    /// Onboarding steps 2–5; nil until the first of them is recorded (and in `TenantOnboarded`, whose stored form
+    /// it therefore leaves as it was).
+    public var onboarding: OnboardingProgress? = nil
+    /// Written notice of termination, once received.
+    public var notice: ContractNotice? = nil
+
+    /// Where onboarding stands (empty progress right after onboarding).
+    public var onboardingProgress: OnboardingProgress { onboarding ?? OnboardingProgress() }
 }
 
 /// The command to onboard a customer for MDR (step 1 of the seed's "how it works in practice").
@@ -61,6 +69,20 @@ public enum TenantDecider: Decider {
     public typealias State = Tenant?
     public enum Command: Sendable {
         case onboard(OnboardTenant)
+        /// Step 2: one signal source checked, delivering or missing (with what is missing).
+        case recordHealthCheck(source: SignalSource, status: HealthCheckStatus, missing: [String], by: Principal, at: Date)
+        /// Step 3: refused unless every source's latest health check found it delivering.
+        case completeRollOut(by: Principal, at: Date)
+        /// Step 4: refused before the roll-out; starts the tuning period.
+        case handOver(tuningDays: Int, by: Principal, at: Date)
+        /// Step 5: refused before the hand-over; the date is evidence.
+        case activateMonitoring(by: Principal, at: Date)
+        /// New primary contact and/or after-hours route, validated as at onboarding.
+        case updateContacts(primary: Contact?, afterHoursRoute: ContactRoute?, by: Principal, at: Date)
+        /// The customer withdrew its consent to intervene.
+        case withdrawConsent(withdrawnBy: String, reason: String, by: Principal, at: Date)
+        /// Written notice of termination received on a date, through a channel.
+        case giveNotice(receivedOn: CalendarDate, channel: NoticeChannel, by: Principal, at: Date)
     }
     public typealias Event = DomainEvent
 
@@ -68,14 +90,17 @@ public enum TenantDecider: Decider {
 
     public static func decide(_ command: Command, _ state: Tenant?) throws(DomainError) -> [Event] {
         switch command {
-        case .onboard(let c): return [.tenantOnboarded(TenantOnboarded(tenant: try onboard(c, state)))]
+        case .onboard(let c) where state == nil: return [.tenantOnboarded(TenantOnboarded(tenant: try onboard(c, state)))]
+        default:
+            guard let tenant = state else { throw DomainError(.tenantNotFound, .notFound, "tenant not found: onboard it first") }
+            return try decideOnTenant(command, tenant)
         }
     }
 
     public static func evolve(_ state: Tenant?, _ event: Event) -> Tenant? {
         switch event {
         case .tenantOnboarded(let e): e.tenant
-        default: state
+        default: state.map { evolveOnboarded($0, event) }
         }
     }
 
