@@ -216,6 +216,19 @@ public struct NotificationOutbox: Sendable {
 
     // MARK: Reading (the API)
 
+    /// Totals for monitoring: entries pending and failed, and how long the oldest due entry has waited (seconds).
+    public func statistics(now: Date) async throws -> (pending: Int, failed: Int, oldestDueSeconds: Double) {
+        let rows = try await database.client.query(
+            """
+            SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed'),
+                   coalesce(extract(epoch FROM \(now) - min(next_attempt_at) FILTER (WHERE status = 'pending' AND next_attempt_at <= \(now))), 0)::float8
+            FROM notification_outbox
+            """, logger: logger)
+        for try await (pending, failed, oldest) in rows.decode((Int, Int, Double).self) { return (pending, failed, oldest) }
+        return (0, 0, 0)
+    }
+
+
     /// A tenant's notifications, newest first; for one incident when given.
     public func list(tenant: TenantID, incident: IncidentID? = nil, recipients: [NotificationRecipient]? = nil, limit: Int = 200) async throws
         -> [NotificationStatus]

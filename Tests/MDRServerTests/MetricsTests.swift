@@ -43,6 +43,10 @@ import Testing
             #expect(sample(after.text, "mdr_log_events") == 3, "the incident the correlator opened")
             #expect(sample(after.text, "mdr_sla_timers_running") == 1, "its triage timer")
             #expect(sample(after.text, "mdr_sla_timers_overdue") == 0)
+            // The notifier did not run here: it is behind by the whole log, and nothing is queued.
+            #expect(sample(after.text, #"mdr_processor_events_behind{processor="notifier"}"#) == 3)
+            #expect(sample(after.text, #"mdr_notifications{status="pending"}"#) == 0)
+            #expect(sample(after.text, "mdr_notification_oldest_due_seconds") == 0)
         }
     }
 

@@ -46,6 +46,11 @@ import Testing
             // The customer is reached too (primary contact or, outside office hours, a call request to Dynamic).
             #expect(listed.count >= 3)
 
+            // The metrics count them as pending (the confirmation happened now, so they are due and waiting).
+            let metrics = try await api.get("/metrics", token: soc)
+            let pendingLine = metrics.text.split(separator: "\n").first { $0.hasPrefix(#"mdr_notifications{status="pending"} "#) }
+            #expect(pendingLine.flatMap { Int($0.split(separator: " ").last!) } == listed.count, "\(metrics.text)")
+
             // A customer sees only what was sent to the customer.
             let customer = try await api.token(.customer, "acme-bv")
             let own = try await api.get("/v1/tenants/acme-bv/notifications", token: customer)

@@ -2,24 +2,29 @@ import Foundation
 import MDRApplication
 import MDRDomain
 import MDRProjections
+import MDRStore
 import OpenAPIRuntime
 
 // MARK: - Metrics (Prometheus text format)
 
 extension APIHandler {
     /// The process managers whose lag is reported.
-    static let processors = ["correlator"]
+    static let processors = ["correlator", "notifier", "responder"]
 
     func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
         try authorizeAcrossTenants("may not read the service's metrics")
         let views = services.views
         let queries = services.queries
         let now = Date()
-        let (projections, processors, log, timers) = try await withinDeadline {
+        let outbox = NotificationOutbox(database: services.database)
+        let (projections, processors, log, timers, notifications) = try await withinDeadline {
             let projections = try await views.lag()
             var processors: [ProcessorLag] = []
             for name in Self.processors { processors += try await queries.processorLag(name) }
-            return (projections, processors, try await queries.logSize(), try await views.runningSlaTimerCounts(at: now))
+            return (
+                projections, processors, try await queries.logSize(), try await views.runningSlaTimerCounts(at: now),
+                try await outbox.statistics(now: now)
+            )
         }
         var text = MetricsText()
         let names = ReadModels.standard().map(\.name)
@@ -39,6 +44,12 @@ extension APIHandler {
         text.gauge("mdr_tenants", "Tenants with a log.") { [([:], Double(log.tenants))] }
         text.gauge("mdr_sla_timers_running", "SLA timers not stopped, all tenants.") { [([:], Double(timers.running))] }
         text.gauge("mdr_sla_timers_overdue", "Running SLA timers past their deadline (breach being recorded).") { [([:], Double(timers.overdue))] }
+        text.gauge("mdr_notifications", "Notifications (one per route) by delivery status, all tenants; delivered ones are not counted.") {
+            [(["status": "pending"], Double(notifications.pending)), (["status": "failed"], Double(notifications.failed))]
+        }
+        text.gauge("mdr_notification_oldest_due_seconds", "How long the oldest due, undelivered notification has waited (0: none).") {
+            [([:], notifications.oldestDueSeconds)]
+        }
         return .ok(.init(body: .plainText(HTTPBody(text.output))))
     }
 }
