@@ -307,7 +307,12 @@ public struct NotificationDeliveryService: Service {
                 emailFrom: settings.smtp?.from ?? "mdr@localhost"),
             time: time, wake: wake, logger: logger)
         do {
-            try await worker.run()
+            // Several loops over one worker: while one batch is being delivered and recorded, another is claimed.
+            // Claims are row locks with leases, so the loops never take the same entry.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, settings.deliveryLoops) { group.addTask { try await worker.run() } }
+                try await group.waitForAll()
+            }
         } catch {
             try? await client.shutdown()
             throw error

@@ -16,6 +16,8 @@ public struct NotificationSettings: Sendable {
     public var webhookTimeout: Duration
     public var retry: RetryPolicy
     public var resend: ResendPolicy
+    /// Delivery loops per instance (`MDR_NOTIFY_WORKERS`): batches in flight at once.
+    public var deliveryLoops: Int = 2
 
     public init(
         dynamicRoutes: [ContactRoute] = [], dynamicWebhookSecrets: [String] = [], smtp: SMTPConfiguration? = nil, linkBase: String,
@@ -36,7 +38,7 @@ public struct NotificationSettings: Sendable {
     }
 
     /// Reads the `MDR_DYNAMIC_*`, `MDR_SMTP_*`, `MDR_PUBLIC_URL`, `MDR_WEBHOOK_TIMEOUT_SECONDS`, `MDR_NOTIFY_MAX_ATTEMPTS`,
-    /// `MDR_P1_RESEND_AFTER_MINUTES` and `MDR_P1_MAX_RESENDS` variables; `defaultLinkBase` when `MDR_PUBLIC_URL` is unset.
+    /// `MDR_P1_RESEND_AFTER_MINUTES`, `MDR_P1_MAX_RESENDS` and `MDR_NOTIFY_WORKERS` variables; `defaultLinkBase` when `MDR_PUBLIC_URL` is unset.
     public static func fromEnvironment(_ env: [String: String], defaultLinkBase: String) throws -> NotificationSettings {
         func value(_ name: String) -> String? {
             guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
@@ -85,12 +87,14 @@ public struct NotificationSettings: Sendable {
                 trust: value("MDR_SMTP_CA_FILE").map(SMTPConfiguration.Trust.pemFile) ?? .system, username: value("MDR_SMTP_USERNAME"),
                 password: value("MDR_SMTP_PASSWORD"), timeout: .seconds(try number("MDR_SMTP_TIMEOUT_SECONDS", 1...600, default: 30)))
         }
-        return NotificationSettings(
+        var settings = NotificationSettings(
             dynamicRoutes: routes, dynamicWebhookSecrets: secrets, smtp: smtp, linkBase: value("MDR_PUBLIC_URL") ?? defaultLinkBase,
             webhookTimeout: .seconds(try number("MDR_WEBHOOK_TIMEOUT_SECONDS", 1...300, default: 10)),
             retry: RetryPolicy(maxAttempts: try number("MDR_NOTIFY_MAX_ATTEMPTS", 1...50, default: 10), baseDelay: .seconds(1), maxDelay: .seconds(300)),
             resend: ResendPolicy(
                 after: .seconds(60 * (try number("MDR_P1_RESEND_AFTER_MINUTES", 1...1440, default: 15))),
                 maxResends: try number("MDR_P1_MAX_RESENDS", 0...20, default: 3)))
+        settings.deliveryLoops = try number("MDR_NOTIFY_WORKERS", 1...32, default: 2)
+        return settings
     }
 }

@@ -14,6 +14,7 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
     let store: EventStore
     let pollInterval: Duration
     let pageSize: Int
+    let concurrency: Int
     let logger: Logger
 
     private struct Cached: Sendable {
@@ -22,11 +23,16 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
     }
     private let cache = Mutex<[TenantID: Cached]>([:])
 
-    public init(_ processor: P, store: EventStore, pollInterval: Duration = .seconds(1), pageSize: Int = 1000, logger: Logger) {
+    /// - Parameter concurrency: tenants processed at once in a round (each in its own transaction, on its own
+    ///   connection): one tenant's commit does not wait for another's.
+    public init(
+        _ processor: P, store: EventStore, pollInterval: Duration = .seconds(1), pageSize: Int = 1000, concurrency: Int = 4, logger: Logger
+    ) {
         self.processor = processor
         self.store = store
         self.pollInterval = pollInterval
         self.pageSize = pageSize
+        self.concurrency = max(1, concurrency)
         var logger = logger
         logger[metadataKey: "processor"] = "\(processor.name)"
         self.logger = logger
@@ -50,11 +56,25 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
     /// One round over the tenants with work; returns the number of events reacted to or skipped past.
     @discardableResult
     public func runOnce() async throws -> Int {
-        var done = 0
-        for tenant in try await tenantsWithWork() {
-            done += try await process(tenant)
+        let tenants = try await tenantsWithWork()
+        guard concurrency > 1, tenants.count > 1 else {
+            var done = 0
+            for tenant in tenants { done += try await process(tenant) }
+            return done
         }
-        return done
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            var pending = tenants[...]
+            var done = 0
+            for _ in 0..<min(concurrency, pending.count) {
+                let tenant = pending.removeFirst()
+                group.addTask { try await self.process(tenant) }
+            }
+            while let moved = try await group.next() {
+                done += moved
+                if let tenant = pending.popFirst() { group.addTask { try await self.process(tenant) } }
+            }
+            return done
+        }
     }
 
     /// Runs rounds until no tenant has work left (tests, `mdr` one-shot tools).
