@@ -73,6 +73,10 @@ public struct NotificationPayload: Codable, Hashable, Sendable {
         case .isolation(let device, let step):
             type = "isolation.\(step.rawValue)"
             details.deviceID = device
+        case .fileQuarantine(let device, let incident, let step):
+            type = "quarantine.\(step.rawValue)"
+            details.deviceID = device
+            details.incidentID = incident
         case .slaBreached(let incident, let target, let priority):
             type = "sla.breached"
             details.incidentID = incident

@@ -116,6 +116,8 @@ public struct NotificationPlanner: Sendable {
             NotificationAbout(type: "isolation.\(step.rawValue)", deviceID: device)
         case .slaBreached(let incident, _, let priority):
             NotificationAbout(type: "sla.breached", incidentID: incident, priority: priority)
+        case .fileQuarantine(let device, let incident, let step):
+            NotificationAbout(type: "quarantine.\(step.rawValue)", incidentID: incident, deviceID: device)
         }
     }
 

@@ -18,7 +18,7 @@ public struct NotifierState: Sendable {
 }
 
 /// The notifier: follows each tenant's log (run by `ProcessorRunner`, checkpoint `notifier`) and writes one outbox
-/// entry per route for every notified fact — confirmed P1/P2 incidents, isolation steps, SLA breaches — and a fallback
+/// entry per route for every notified fact — confirmed P1/P2 incidents, isolation and quarantine steps, SLA breaches — and a fallback
 /// notice to Dynamic for every notification that failed for good. The entries are inserted in the transaction that
 /// moves the checkpoint, with ids derived from the cause, so each fact is planned exactly once.
 ///
@@ -32,7 +32,7 @@ public struct Notifier: TenantLogProcessor {
     public let eventTypes = [
         TenantOnboarded.eventType, ContactsUpdated.eventType, IncidentConfirmed.eventType, DeviceIsolationRequested.eventType,
         DeviceIsolated.eventType, DeviceIsolationFailed.eventType, DeviceReleaseRequested.eventType, DeviceReleased.eventType, DeviceReleaseFailed.eventType,
-        SlaBreached.eventType,
+        SlaBreached.eventType, FileQuarantineRequested.eventType, FileQuarantined.eventType, FileQuarantineFailed.eventType,
         NotificationFailed.eventType, NotificationAcknowledged.eventType,
     ]
     public var initialState: NotifierState { NotifierState() }
@@ -128,6 +128,9 @@ public struct Notifier: TenantLogProcessor {
         case .deviceReleased(let e): (.isolation(e.deviceID, .released), e.releasedAt)
         case .deviceReleaseFailed(let e): (.isolation(e.deviceID, .releaseFailed), e.failedAt)
         case .slaBreached(let e): (.slaBreached(e.incidentID, e.target, e.priority), e.breachedAt)
+        case .fileQuarantineRequested(let e): (.fileQuarantine(e.deviceID, e.incidentID, .requested), e.requestedAt)
+        case .fileQuarantined(let e): (.fileQuarantine(e.deviceID, e.incidentID, .succeeded), e.quarantinedAt)
+        case .fileQuarantineFailed(let e): (.fileQuarantine(e.deviceID, e.incidentID, .failed), e.failedAt)
         default: nil
         }
     }

@@ -59,6 +59,22 @@ import Testing
         #expect(payload.data.links["device"]?.absoluteString == "https://mdr.example/v1/tenants/acme/devices/ws%200042")
     }
 
+    @Test func aQuarantineRequestGoesToDynamicAndItsOutcomeToTheCustomerToo() throws {
+        let tenant = Self.tenant(afterHours: ContactRoute(channel: .webhook, address: "https://it.acme.example/hook"))
+        let evening = Timestamp.parse("2026-12-01T19:00:00Z")!
+        let device = DeviceID(rawValue: "ws-0042")!
+        let requested = Self.planner.entries(
+            for: .fileQuarantine(device, Self.incident, .requested), occurredAt: evening, tenant: tenant, cause: Self.cause)
+        #expect(requested.map(\.route.recipient) == [.dynamic, .dynamic])
+        let done = Self.planner.entries(for: .fileQuarantine(device, Self.incident, .succeeded), occurredAt: evening, tenant: tenant, cause: Self.cause)
+        #expect(done.map(\.route.recipient) == [.dynamic, .dynamic, .customerAfterHours])
+        let payload = try NotificationPayload.decode(done[2].payload)
+        #expect(payload.type == "quarantine.succeeded")
+        #expect(payload.data.deviceID == device && payload.data.incidentID == Self.incident)
+        // Thin: the file's hash is not in it.
+        #expect(!String(decoding: done[2].payload, as: UTF8.self).contains("sha1"))
+    }
+
     @Test func aFailedCustomerNotificationFallsBackToEachOfDynamicsRoutesButDynamicsOwnDoesNot() throws {
         let about = NotificationAbout(type: "incident.confirmed", incidentID: Self.incident, priority: .p2)
         let failed = NotificationFailed(

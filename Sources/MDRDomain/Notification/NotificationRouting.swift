@@ -8,6 +8,12 @@ public enum NotificationSubject: Hashable, Sendable {
     case isolation(DeviceID, IsolationStep)
     /// An SLA target was breached.
     case slaBreached(IncidentID, SlaTargetKind, Priority)
+    /// A step of stopping a file's processes and quarantining it (the ransomware case): requested, succeeded, failed.
+    case fileQuarantine(DeviceID, IncidentID, QuarantineStep)
+
+    public enum QuarantineStep: String, Hashable, Sendable, Codable {
+        case requested, succeeded, failed
+    }
 
     public enum IsolationStep: String, Hashable, Sendable, Codable {
         case requested, succeeded, failed
@@ -48,7 +54,7 @@ public struct NotificationRoute: Hashable, Sendable {
 ///
 /// - Dynamic: every confirmed P1/P2 incident, every isolation step and release, every SLA breach, at once, on each
 ///   of its routes.
-/// - The customer, for confirmed P1/P2 incidents and for isolation outcomes of its devices (succeeded, failed,
+/// - The customer, for confirmed P1/P2 incidents and for isolation and quarantine outcomes of its devices (succeeded, failed,
 ///   released — an isolated machine stops a colleague working; a mere request is not sent): within office hours the
 ///   primary contact by e-mail, outside them the agreed after-hours route. P1 and isolation outcomes go at once; a P2
 ///   confirmed outside office hours goes to the primary contact at the next office-hours start. SLA breaches are
@@ -83,6 +89,8 @@ public enum NotificationRouting {
             case .requested, .releaseRequested: return toDynamic
             case .succeeded, .failed, .released, .releaseFailed: return toDynamic + [atOnce]
             }
+        case .fileQuarantine(_, _, let step):
+            return step == .requested ? toDynamic : toDynamic + [atOnce]
         case .slaBreached:
             return toDynamic
         }
