@@ -99,18 +99,7 @@ public final class NotificationDeliveryWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let generation = self.wake.generation
-                do {
-                    if try await self.runOnce() > 0 { continue }
-                } catch {
-                    if Task.isCancelled { return }
-                    self.logger.error("delivery round failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                await self.wake.wait(after: generation, timeout: self.configuration.pollInterval)
-            }
-        }
+        await wake.repeatRounds(pollInterval: configuration.pollInterval, logger: logger, what: "delivery") { try await self.runOnce() }
     }
 
     /// One round: queue due resends, then claim, deliver and record a batch. Returns the entries handled.

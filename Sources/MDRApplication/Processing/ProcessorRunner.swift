@@ -39,18 +39,7 @@ public final class ProcessorRunner<P: TenantLogProcessor>: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let generation = self.store.signal.generation
-                do {
-                    if try await self.runOnce() > 0 { continue }
-                } catch {
-                    if Task.isCancelled { return }
-                    self.logger.error("processor round failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                await self.store.signal.wait(after: generation, timeout: self.pollInterval)
-            }
-        }
+        await store.signal.repeatRounds(pollInterval: pollInterval, logger: logger, what: "processor") { try await self.runOnce() }
     }
 
     /// One round over the tenants with work; returns the number of events reacted to or skipped past.
