@@ -201,7 +201,16 @@ public struct EventStore: Sendable {
         return try await Self.decodeRows(rows)
     }
 
-    /// The tenant's last position (0 when it has no events).
+    /// Every tenant with a log, by id.
+    public func tenants() async throws -> [TenantID] {
+        let rows = try await database.client.query("SELECT tenant_id FROM tenant_heads ORDER BY tenant_id", logger: logger)
+        var tenants: [TenantID] = []
+        for try await raw in rows.decode(String.self) {
+            if let id = TenantID(rawValue: raw) { tenants.append(id) }
+        }
+        return tenants
+    }
+
     /// The tenants whose log is ahead of a process manager's checkpoint in `processor_checkpoints` (at most `limit`,
     /// by tenant id): where it has work.
     public func tenantsAhead(ofProcessor name: String, limit: Int = 500) async throws -> [TenantID] {
@@ -219,6 +228,7 @@ public struct EventStore: Sendable {
         return tenants
     }
 
+    /// The tenant's last position (0 when it has no events).
     public func head(tenant: TenantID) async throws -> Int64 {
         let rows = try await database.client.query(
             "SELECT last_position FROM tenant_heads WHERE tenant_id = \(tenant.rawValue)", logger: logger)

@@ -19,6 +19,9 @@ import Testing
         .readSuppressionRules: [.soc, .dynamic],
         .readNotifications: [.soc, .dynamic, .customer],
         .acknowledgeNotification: [.soc, .dynamic, .customer],
+        .manageDeviceInventory: [.dynamic, .connector],
+        .readDeviceInventory: [.soc, .dynamic, .customer],
+        .readBilling: [.dynamic],
     ]
 
     static func principal(_ role: Role, of tenant: TenantID = Fixtures.acme) -> Principal {

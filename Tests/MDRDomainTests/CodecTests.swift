@@ -127,12 +127,17 @@ import Testing
                 NoticeGiven(
                     receivedOn: CalendarDate("2027-02-10")!, channel: .letter, endDate: CalendarDate("2027-12-01")!, recordedBy: "dynamic:piet",
                     recordedAt: t)),
+            .deviceEnrolled(
+                DeviceEnrolled(deviceID: Fixtures.ws42, kind: .workstation, name: "WS-42", monitoredFrom: Fixtures.t0, enrolledBy: "token:connector", recordedAt: t)),
+            .deviceEnrolled(DeviceEnrolled(deviceID: Fixtures.ws43, kind: .server, name: nil, monitoredFrom: t, enrolledBy: "token:connector", recordedAt: t)),
+            .deviceOffboarded(DeviceOffboarded(deviceID: Fixtures.ws42, monitoredUntil: t, reason: "replaced", offboardedBy: "dynamic:piet", recordedAt: t)),
+            .deviceOffboarded(DeviceOffboarded(deviceID: Fixtures.ws43, monitoredUntil: t, reason: nil, offboardedBy: "dynamic:piet", recordedAt: t)),
         ]
     }()
 
     @Test func theSamplesCoverEveryKnownEventType() {
         #expect(Set(Self.everyEvent.map(\.type)) == Set(EventCodec.knownTypes))
-        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7)
+        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7 + 2)
     }
 
     @Test(arguments: everyEvent)
@@ -145,8 +150,8 @@ import Testing
 
     @Test func eventTypeNamesAreThePastTenseFactsStored() {
         #expect(EventCodec.knownTypes == [
-            "ConsentWithdrawn", "ContactsUpdated",
-            "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceReleaseFailed", "DeviceReleaseRequested", "DeviceReleased",
+            "ConsentWithdrawn", "ContactsUpdated", "DeviceEnrolled",
+            "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceOffboarded", "DeviceReleaseFailed", "DeviceReleaseRequested", "DeviceReleased",
             "EDRActionSubmitted", "FileQuarantineFailed", "FileQuarantineRequested", "FileQuarantined", "HandedOverToSoc", "HealthCheckRecorded",
             "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "MonitoringActivated",
             "NoticeGiven", "NotificationAcknowledged", "NotificationAttemptFailed", "NotificationDelivered", "NotificationFailed", "RollOutCompleted",

@@ -52,6 +52,10 @@ public enum Action: String, Sendable, CaseIterable {
     case readSuppressionRules
     case readNotifications
     case acknowledgeNotification
+    /// Enrol and offboard monitored devices: a connector syncing from the EDR, or Dynamic by hand.
+    case manageDeviceInventory
+    case readDeviceInventory
+    case readBilling
 }
 
 /// The access policy: a pure function of principal, action and tenant.
@@ -69,6 +73,10 @@ public enum AccessPolicy {
         case .readSuppressionRules: [.soc, .dynamic]
         // Customers see (and acknowledge) only what was sent to them; the API filters Dynamic's notices out.
         case .readNotifications, .acknowledgeNotification: [.soc, .dynamic, .customer]
+        case .manageDeviceInventory: [.dynamic, .connector]
+        case .readDeviceInventory: [.soc, .dynamic, .customer]
+        // Prices and amounts are between Dynamic and its customer.
+        case .readBilling: [.dynamic]
         }
     }
 

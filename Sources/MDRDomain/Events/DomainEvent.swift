@@ -48,6 +48,8 @@ public enum DomainEvent: Sendable, Equatable {
     case contactsUpdated(ContactsUpdated)
     case consentWithdrawn(ConsentWithdrawn)
     case noticeGiven(NoticeGiven)
+    case deviceEnrolled(DeviceEnrolled)
+    case deviceOffboarded(DeviceOffboarded)
 
     /// The payload, type-erased.
     public var payload: any DomainEventPayload {
@@ -85,6 +87,8 @@ public enum DomainEvent: Sendable, Equatable {
         case .contactsUpdated(let e): e
         case .consentWithdrawn(let e): e
         case .noticeGiven(let e): e
+        case .deviceEnrolled(let e): e
+        case .deviceOffboarded(let e): e
         }
     }
 
@@ -122,6 +126,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .healthCheckRecorded, .rollOutCompleted, .handedOverToSoc, .monitoringActivated, .contactsUpdated, .consentWithdrawn,
             .noticeGiven:
             .tenant
+        case .deviceEnrolled, .deviceOffboarded: .deviceInventory
         }
     }
 }
@@ -188,6 +193,8 @@ public enum EventCodec {
             entry(ContactsUpdated.self, DomainEvent.contactsUpdated),
             entry(ConsentWithdrawn.self, DomainEvent.consentWithdrawn),
             entry(NoticeGiven.self, DomainEvent.noticeGiven),
+            entry(DeviceEnrolled.self, DomainEvent.deviceEnrolled),
+            entry(DeviceOffboarded.self, DomainEvent.deviceOffboarded),
         ])
     }()
 
