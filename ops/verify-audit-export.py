@@ -11,15 +11,16 @@ For every event line it recomputes the hash exactly as PostgreSQL computed it wh
 
 starting from the header's anchor_hash (32 zero bytes before position 1). It checks that positions run without a gap
 from the header's first_position to its last_position, that each prev_hash is the hash before it, and that the last
-hash is the header's last_hash. Prints "OK: ..." and exits 0, or prints the first broken line and exits 1.
-See docs/audit.md.
+hash is the header's last_hash. An event whose content a retention cut removed (format /2) is a line with
+"removed": true and its digest, SHA-256(canonical(n)), which stands in for the content: hash(n) = SHA-256(hash(n-1) ||
+digest). Prints "OK: ..." and exits 0, or prints the first broken line and exits 1. See docs/audit.md.
 """
 import datetime
 import hashlib
 import json
 import sys
 
-FORMAT = "mdr-audit-export/1"
+FORMATS = ("mdr-audit-export/1", "mdr-audit-export/2")
 
 
 class Number(str):
@@ -66,8 +67,10 @@ def verify(path):
             header = parse(header_text)
         except ValueError as error:
             return 1, "BROKEN line 1: the header is not JSON (%s)" % error
-        if not isinstance(header, dict) or header.get("format") != FORMAT:
-            return 1, "BROKEN line 1: not an %s header" % FORMAT
+        if not isinstance(header, dict) or header.get("format") not in FORMATS:
+            return 1, "BROKEN line 1: not an %s header" % " or ".join(FORMATS)
+        allows_removed = header["format"] == FORMATS[1]
+        removed = 0
         tenant = header["tenant"]
         count = int(header["event_count"])
         first = int(header["first_position"]) if header["first_position"] is not None else None
@@ -92,6 +95,18 @@ def verify(path):
                         line_number, position, expected_position)
                 if bytes.fromhex(event["prev_hash"]) != previous:
                     return 1, "BROKEN line %d (position %d): prev_hash is not the hash before it" % (line_number, position)
+                if event.get("removed") is True:
+                    if not allows_removed:
+                        return 1, "BROKEN line %d (position %d): a removed event in a %s export" % (line_number, position, FORMATS[0])
+                    computed = hashlib.sha256(previous + bytes.fromhex(event["digest"])).digest()
+                    if computed.hex() != event["hash"]:
+                        return 1, "BROKEN line %d (position %d): hash mismatch (the removed event's digest was changed)" % (
+                            line_number, position)
+                    previous = computed
+                    expected_position += 1
+                    seen += 1
+                    removed += 1
+                    continue
                 micros = int(event["recorded_at_us"])
                 if event["recorded_at"] != utc_micros_text(micros):
                     return 1, "BROKEN line %d (position %d): recorded_at does not match recorded_at_us" % (line_number, position)
@@ -115,8 +130,9 @@ def verify(path):
             return 1, "BROKEN line %d: the last hash is not the header's last_hash" % line_number
         if count == 0:
             return 0, "OK: tenant %s, no events in the range" % tenant
-        return 0, "OK: tenant %s, positions %d-%d, %d events, anchor %s, last hash %s" % (
-            tenant, first, last, count, header["anchor_hash"], header["last_hash"])
+        gone = " (%d removed by retention, verified by digest)" % removed if removed else ""
+        return 0, "OK: tenant %s, positions %d-%d, %d events%s, anchor %s, last hash %s" % (
+            tenant, first, last, count, gone, header["anchor_hash"], header["last_hash"])
 
 
 def main(argv):

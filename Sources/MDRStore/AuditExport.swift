@@ -16,8 +16,10 @@ import PostgresNIO
 /// position; near the edges an event recorded a moment outside the range may be included, because a chain can only be
 /// verified without gaps. Every event recorded inside the range is in the export.
 public struct AuditExport: Sendable {
-    /// The format written into every header. A change that an older verifier would misread gets a new number.
+    /// The format written into every header. A change that an older verifier would misread gets a new number: `/2`
+    /// marks an export holding removed events (tombstone lines, after a retention cut), which `/1` verifiers refuse.
     public static let format = "mdr-audit-export/1"
+    public static let formatWithRemovedEvents = "mdr-audit-export/2"
 
     /// The header line: what the export covers and where its chain starts and ends.
     public struct Header: Sendable, Equatable {
@@ -34,6 +36,8 @@ public struct AuditExport: Sendable {
         /// The hash of the last exported event: anchor it outside the service to detect truncation later.
         public var lastHash: Data?
         public var exportedAt: Date
+        /// Positions in the range whose content a retention cut removed (written as tombstone lines).
+        public var removedCount: Int64 = 0
     }
 
     let database: Database
@@ -103,6 +107,14 @@ public struct AuditExport: Sendable {
                         + "run `mdr audit verify --tenant \(tenant)`")
             }
         }
+        if let firstPosition = header.firstPosition, let lastPosition = header.lastPosition {
+            for try await n in try await client.query(
+                """
+                SELECT count(*) FROM event_tombstones
+                WHERE tenant_id = \(tenant.rawValue) AND position BETWEEN \(firstPosition) AND \(lastPosition)
+                """, logger: logger
+            ).decode(Int64.self) { header.removedCount = n }
+        }
         try await write(Self.headerLine(header) + "\n")
 
         guard let firstPosition = header.firstPosition, let lastPosition = header.lastPosition, var previous = header.anchorHash else {
@@ -110,26 +122,36 @@ public struct AuditExport: Sendable {
         }
         var after = firstPosition - 1
         while after < lastPosition {
+            // Events, and the tombstones of events a retention cut removed (docs/audit.md, "Retention").
             let rows = try await client.query(
                 """
-                SELECT position, stream, version, event_id, type, schema_version, data::text, metadata::text,
-                       (extract(epoch FROM recorded_at) * 1000000)::bigint,
-                       to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), hash
-                FROM events WHERE tenant_id = \(tenant.rawValue) AND position > \(after) AND position <= \(lastPosition)
+                SELECT position, stream, version, event_id, type, schema_version, data, metadata, micros, recorded, hash, digest, cut_id
+                FROM (
+                    SELECT \(unescaped: Self.lineColumns), NULL::bytea AS digest, NULL::uuid AS cut_id
+                    FROM events WHERE tenant_id = \(tenant.rawValue) AND position > \(after) AND position <= \(lastPosition)
+                    UNION ALL
+                    SELECT position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, hash, digest, cut_id
+                    FROM event_tombstones WHERE tenant_id = \(tenant.rawValue) AND position > \(after) AND position <= \(lastPosition)
+                ) AS log (position, stream, version, event_id, type, schema_version, data, metadata, micros, recorded, hash, digest, cut_id)
                 ORDER BY position LIMIT \(pageSize)
                 """, logger: logger)
             var chunk = ""
             var count = 0
-            for try await row in rows.decode((Int64, String, Int64, UUID, String, Int32, String, String, Int64, String, Data).self) {
-                let (position, stream, version, eventID, type, schemaVersion, data, metadata, micros, recordedAt, hash) = row
+            for try await row in rows.decode(
+                (Int64, String?, Int64?, UUID?, String?, Int32?, String?, String?, Int64?, String?, Data, Data?, UUID?).self)
+            {
+                let (position, stream, version, eventID, type, schemaVersion, data, metadata, micros, recordedAt, hash, digest, cut) = row
                 count += 1
                 // A hole in the stored log is reported by the verifier: the line's position shows it.
                 after = position
-                chunk += "{\"position\": \(position), \"tenant\": \(Self.json(tenant.rawValue)), \"stream\": \(Self.json(stream)), "
-                chunk += "\"version\": \(version), \"event_id\": \"\(eventID.uuidString.lowercased())\", \"type\": \(Self.json(type)), "
-                chunk += "\"schema_version\": \(schemaVersion), \"recorded_at\": \"\(recordedAt)\", \"recorded_at_us\": \(micros), "
-                chunk += "\"data\": \(data), \"metadata\": \(metadata), "
-                chunk += "\"prev_hash\": \"\(Self.hex(previous))\", \"hash\": \"\(Self.hex(hash))\"}\n"
+                if let digest, let cut {
+                    chunk += Self.removedLine(tenant: tenant, position: position, digest: digest, cut: cut, previous: previous, hash: hash)
+                } else if let stream, let version, let eventID, let type, let schemaVersion, let data, let metadata, let micros, let recordedAt {
+                    chunk += Self.eventLine(
+                        tenant: tenant, position: position, stream: stream, version: version, eventID: eventID, type: type,
+                        schemaVersion: schemaVersion, data: data, metadata: metadata, micros: micros, recordedAt: recordedAt, previous: previous,
+                        hash: hash, digest: nil)
+                }
                 previous = hash
             }
             if count == 0 { break }
@@ -138,11 +160,41 @@ public struct AuditExport: Sendable {
         return header
     }
 
+    /// The columns an event line is made of, in the order `eventLine` takes them.
+    static let lineColumns = """
+        position, stream, version, event_id, type, schema_version, data::text, metadata::text,
+        (extract(epoch FROM recorded_at) * 1000000)::bigint,
+        to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), hash
+        """
+
+    /// One event as a line: every field its hash covers, with `prev_hash` (exports) or `digest` (retention archives).
+    static func eventLine(
+        tenant: TenantID, position: Int64, stream: String, version: Int64, eventID: UUID, type: String, schemaVersion: Int32, data: String,
+        metadata: String, micros: Int64, recordedAt: String, previous: Data?, hash: Data, digest: Data?
+    ) -> String {
+        var line = "{\"position\": \(position), \"tenant\": \(json(tenant.rawValue)), \"stream\": \(json(stream)), "
+        line += "\"version\": \(version), \"event_id\": \"\(eventID.uuidString.lowercased())\", \"type\": \(json(type)), "
+        line += "\"schema_version\": \(schemaVersion), \"recorded_at\": \"\(recordedAt)\", \"recorded_at_us\": \(micros), "
+        line += "\"data\": \(data), \"metadata\": \(metadata), "
+        if let previous { line += "\"prev_hash\": \"\(hex(previous))\", " }
+        if let digest { line += "\"digest\": \"\(hex(digest))\", " }
+        return line + "\"hash\": \"\(hex(hash))\"}\n"
+    }
+
+    /// A removed event as a line: its digest stands in for its content, so the chain still verifies through it.
+    static func removedLine(tenant: TenantID, position: Int64, digest: Data, cut: UUID, previous: Data, hash: Data) -> String {
+        "{\"position\": \(position), \"tenant\": \(json(tenant.rawValue)), \"removed\": true, \"cut_id\": \"\(cut.uuidString.lowercased())\", "
+            + "\"digest\": \"\(hex(digest))\", \"prev_hash\": \"\(hex(previous))\", \"hash\": \"\(hex(hash))\"}\n"
+    }
+
     /// The stored hash of one event, nil when the position is not stored.
     func hash(tenant: TenantID, at position: Int64) async throws -> Data? {
         var found: Data? = nil
         for try await hash in try await database.client.query(
-            "SELECT hash FROM events WHERE tenant_id = \(tenant.rawValue) AND position = \(position)", logger: database.logger
+            """
+            SELECT hash FROM events WHERE tenant_id = \(tenant.rawValue) AND position = \(position)
+            UNION ALL SELECT hash FROM event_tombstones WHERE tenant_id = \(tenant.rawValue) AND position = \(position)
+            """, logger: database.logger
         ).decode(Data.self) { found = hash }
         return found
     }
@@ -156,7 +208,8 @@ public struct AuditExport: Sendable {
 
     static func headerLine(_ h: Header) -> String {
         func optional(_ value: String?) -> String { value ?? "null" }
-        return "{\"format\": \(json(format)), \"tenant\": \(json(h.tenant.rawValue)), "
+        let removed = h.removedCount > 0 ? "\"removed_count\": \(h.removedCount), " : ""
+        return "{\"format\": \(json(h.removedCount > 0 ? formatWithRemovedEvents : format)), \"tenant\": \(json(h.tenant.rawValue)), " + removed
             + "\"from\": \(optional(h.from.map { json(microTimestamp($0)) })), \"to\": \(optional(h.to.map { json(microTimestamp($0)) })), "
             + "\"first_position\": \(optional(h.firstPosition.map(String.init))), "
             + "\"last_position\": \(optional(h.lastPosition.map(String.init))), \"event_count\": \(h.eventCount), "

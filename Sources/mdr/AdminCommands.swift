@@ -209,12 +209,24 @@ struct Audit: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Verify only this tenant.") var tenant: String?
+        @Option(
+            name: .customLong("retention-public-key"),
+            help: "The public key (base64) retention cuts must be signed with (env: MDR_RETENTION_PUBLIC_KEY; default: the key recorded in each cut).")
+        var retentionPublicKey: String?
 
         func run() async throws {
             let only: TenantID?
             do { only = try tenant.map { raw throws(DomainError) in try TenantID.parse(raw) } } catch { throw ValidationError(error.message) }
+            var publicKey: Data?
+            if let raw = retentionPublicKey ?? ProcessInfo.processInfo.environment["MDR_RETENTION_PUBLIC_KEY"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                guard let key = Data(base64Encoded: raw), key.count == 32 else {
+                    throw ValidationError("--retention-public-key (MDR_RETENTION_PUBLIC_KEY) must be the base64 of a 32-byte Ed25519 public key")
+                }
+                publicKey = key
+            }
+            let trusted = publicKey
             let reports = try await database.withDatabase { db in
-                let verifier = ChainVerifier(database: db)
+                let verifier = ChainVerifier(database: db, retentionPublicKey: trusted)
                 var reports: [ChainVerifier.Report] = []
                 let tenants: [TenantID]
                 if let only { tenants = [only] } else { tenants = try await verifier.tenants() }

@@ -9,7 +9,7 @@ import Testing
 /// `mdr audit export` and the auditor's offline check, `ops/verify-audit-export.py`, against a real log.
 @Suite("Audit export")
 struct AuditExportTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = CommandLineRunner.repositoryRoot
     static let verifier = root.appendingPathComponent("ops/verify-audit-export.py")
 
     /// Two tenants with a realistic log: onboarding, signals (native, Graph-shaped content kept out), incidents
@@ -68,26 +68,11 @@ struct AuditExportTests {
     }
 
     func runVerifier(_ file: URL) throws -> (status: Int32, output: String) {
-        try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", Self.verifier.path, file.path])
-    }
-
-    func runProcess(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try CommandLineRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", Self.verifier.path, file.path])
     }
 
     func runMDR(_ arguments: [String], _ config: DatabaseConfiguration) throws -> (status: Int32, output: String) {
-        try runProcess(
-            try AuditVerifyCommandTests.binary,
-            arguments + ["--database-url", "postgres://\(config.username)@\(config.host):\(config.port)/\(config.database)"])
+        try CommandLineRunner.mdr(arguments, database: config)
     }
 
     func lines(_ url: URL) throws -> [String] {

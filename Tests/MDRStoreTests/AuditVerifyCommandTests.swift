@@ -4,35 +4,10 @@ import MDRTestSupport
 import Testing
 
 /// `mdr audit verify` as an operator runs it: the built binary against a real database.
-struct BinaryMissing: Error, CustomStringConvertible {
-    var description: String { "the mdr binary is not built: run `swift build --build-tests` (ops/test does)" }
-}
-
 @Suite("mdr audit verify")
 struct AuditVerifyCommandTests {
-    /// The `mdr` binary of this build (`swift build --build-tests` builds it beside the tests).
-    static var binary: URL {
-        get throws {
-            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            let candidates = [".build/debug/mdr", ".build/release/mdr"].map { root.appendingPathComponent($0) }
-            guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-                throw BinaryMissing()
-            }
-            return found
-        }
-    }
-
     func run(_ arguments: [String], database: DatabaseConfiguration) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = try Self.binary
-        process.arguments = arguments + ["--database-url", "postgres://\(database.username)@\(database.host):\(database.port)/\(database.database)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try CommandLineRunner.mdr(arguments, database: database)
     }
 
     @Test func reportsACleanChainAndExitsZero() async throws {
