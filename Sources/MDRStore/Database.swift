@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MDRDomain
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
@@ -66,23 +67,61 @@ public struct DatabaseConfiguration: Sendable, Equatable {
 
 /// The PostgreSQL connection pool of one service instance. Run it as a `Service`; every query waits until it runs.
 public final class Database: Service, Sendable {
-    public let client: PostgresClient
+    /// The pool itself. Code that queries goes through `client`, so that a tenant scope applies to it.
+    public let pool: PostgresClient
     public let logger: Logger
 
     public init(_ configuration: DatabaseConfiguration, logger: Logger) {
-        self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        self.pool = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
         self.logger = logger
     }
 
+    /// Where queries go: the pool, or, inside `withTenantScope`, the scope's connection.
+    public var client: DatabaseClient { DatabaseClient(pool: pool) }
+
     public func run() async {
-        await client.run()
+        await pool.run()
+    }
+
+    /// Runs `body` with every query of this task (and its child tasks) on one connection that row-level security
+    /// confines to `tenant`: the role `mdr_tenant_scoped` with `mdr.tenant` set (migration 0010). The application's own
+    /// checks come first; this is the second wall, for a query that a bug would send to another tenant's rows.
+    ///
+    /// The connection goes back to the pool with its role and setting reset; one that cannot be reset is closed.
+    public func withTenantScope<T: Sendable>(_ tenant: TenantID, _ body: () async throws -> T) async throws -> T {
+        if let current = TenantScope.current {
+            guard current.tenant == tenant else {
+                throw TenantScopeViolation(description: "a request of tenant '\(current.tenant)' asked for tenant '\(tenant)'")
+            }
+            return try await body()
+        }
+        return try await pool.withConnection { connection in
+            try await connection.query(
+                "SELECT set_config('role', 'mdr_tenant_scoped', false), set_config('mdr.tenant', \(tenant.rawValue), false)",
+                logger: logger)
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await TenantScope.$current.withValue(TenantScope(tenant: tenant, connection: connection)) { try await body() })
+            } catch {
+                result = .failure(error)
+            }
+            do {
+                // One round trip each way: `role = none` is RESET ROLE.
+                try await connection.query("SELECT set_config('role', 'none', false), set_config('mdr.tenant', '', false)", logger: logger)
+            } catch {
+                // Never hand a connection that may still be confined (or mid-transaction) to the next user of the pool.
+                try? await connection.close()
+                logger.warning("closed a tenant-scoped connection that could not be reset", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            return try result.get()
+        }
     }
 
     /// Checks that the database answers (for `/health/ready`), within `timeout`.
     public func ping(timeout: Duration = .seconds(2)) async -> Bool {
         do {
             return try await withDeadline(timeout) {
-                try await self.client.query("SELECT 1", logger: self.logger)
+                try await self.pool.query("SELECT 1", logger: self.logger)
                 return true
             }
         } catch {
@@ -130,5 +169,50 @@ struct ServerError {
         default:
             return nil
         }
+    }
+}
+
+/// The connection of a tenant-scoped request, for the queries made while it runs.
+struct TenantScope: Sendable {
+    @TaskLocal static var current: TenantScope?
+
+    let tenant: TenantID
+    let connection: PostgresConnection
+}
+
+/// Code inside one tenant's scope asked to enter another's.
+public struct TenantScopeViolation: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// The pool's query methods, routed to the tenant scope's connection inside `Database.withTenantScope`.
+public struct DatabaseClient: Sendable {
+    let pool: PostgresClient
+
+    @discardableResult
+    public func query(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
+        if let scope = TenantScope.current {
+            return try await scope.connection.query(query, logger: logger, file: file, line: line)
+        }
+        return try await pool.query(query, logger: logger, file: file, line: line)
+    }
+
+    public func withConnection<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        if let scope = TenantScope.current {
+            return try await body(scope.connection)
+        }
+        return try await pool.withConnection(isolation: isolation, body)
+    }
+
+    public func withTransaction<Result>(
+        logger: Logger, file: String = #file, line: Int = #line, isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        if let scope = TenantScope.current {
+            return try await scope.connection.withTransaction(logger: logger, file: file, line: line, isolation: isolation, body)
+        }
+        return try await pool.withTransaction(logger: logger, file: file, line: line, isolation: isolation, body)
     }
 }
