@@ -34,6 +34,7 @@ struct Serve: AsyncParsableCommand {
         do {
             configuration.maxBatchSignals = try ServerConfiguration.maxBatchSignals(env)
             configuration.ingestRateLimit = try ServerConfiguration.ingestRateLimit(env)
+            configuration.oidc = try OIDCConfiguration.fromEnvironment(env)
         } catch let error as ServerConfiguration.InvalidSetting {
             throw ValidationError(error.description)
         }
@@ -52,6 +53,9 @@ struct Serve: AsyncParsableCommand {
         let logger = try database.logger(default: .info)
         if configuration.notifications?.dynamicRoutes.isEmpty ?? true {
             logger.warning("no route to Dynamic is configured (MDR_DYNAMIC_WEBHOOK_URL, MDR_DYNAMIC_EMAIL): Dynamic is told nothing")
+        }
+        if let oidc = configuration.oidc {
+            logger.info("accepting OpenID Connect bearer tokens", metadata: ["oidc.issuer": "\(oidc.issuer)", "oidc.audience": "\(oidc.audience)"])
         }
         logger.info("starting mdr", metadata: ["address": "\(host):\(port)"])
         try await MDRServerApp.run(configuration, logger: logger)

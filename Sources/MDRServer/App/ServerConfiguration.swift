@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     /// The responder's intervals: `MDR_EDR_ACTION_TIMEOUT` (seconds, default 600) and `MDR_EDR_POLL_INTERVAL`
     /// (seconds between status checks of a submitted EDR action, default 10), read from the environment.
     public var responder: Responder.Configuration = ServerConfiguration.responderConfiguration(ProcessInfo.processInfo.environment)
+    /// OpenID Connect bearer JWTs for people (`MDR_OIDC_*`, `OIDCConfiguration.fromEnvironment`); nil: only `mdr_…`
+    /// tokens are accepted.
+    public var oidc: OIDCConfiguration? = nil
 
     /// The configuration of one instance; `requestTimeout` and `startupTimeout` keep their defaults unless set.
     public init(
