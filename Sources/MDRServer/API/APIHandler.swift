@@ -60,7 +60,12 @@ struct APIHandler: APIProtocol {
 
     /// The command's context from the request headers. Without `X-Correlation-ID`, the request gets an id of its
     /// own, so everything one request causes stays tied together.
+    /// The headers are taken as sent (`CommandHeaders`) when the request came through `CommandHeadersMiddleware`:
+    /// the generated code's values are percent-decoded.
     func commandContext(_ principal: Principal, idempotencyKey: String?, correlationID: String?) throws -> CommandContext {
+        let sent = CommandHeaders.current
+        let idempotencyKey = sent.map(\.idempotencyKey) ?? idempotencyKey
+        let correlationID = sent.map(\.correlationID) ?? correlationID
         if let correlationID, correlationID.isEmpty || correlationID.utf8.count > 200 {
             throw Problem.badRequest("X-Correlation-ID must be 1–200 characters")
         }

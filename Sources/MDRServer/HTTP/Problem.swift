@@ -112,7 +112,31 @@ extension Problem {
         case let http as any HTTPResponseError:
             self.init(http)
         default:
-            self = Self.isDatabaseUnavailable(error) ? .unavailable : .internalError
+            if Self.isDatabaseUnavailable(error) {
+                self = .unavailable
+            } else if Self.isUnstorableText(error) {
+                self = .nulCharacter
+            } else {
+                self = .internalError
+            }
+        }
+    }
+
+    /// Text with the NUL character (`\u0000` in JSON), which PostgreSQL cannot store (found by ops/fuzz: it was a
+    /// 500). Nothing of the request is stored.
+    static let nulCharacter = Problem.badRequest("text must not contain the NUL character (\\u0000): remove it and send the request again")
+
+    /// PostgreSQL refused a text it cannot store: `untranslatable_character` (22P05, `\u0000` in jsonb) or
+    /// `character_not_in_repertoire` (22021, a NUL byte in text).
+    static func isUnstorableText(_ error: any Error) -> Bool {
+        switch error {
+        case let e as PSQLError:
+            guard e.code == .server, let state = e.serverInfo?[.sqlState] else { return false }
+            return state == "22P05" || state == "22021"
+        case let e as PostgresTransactionError:
+            return [e.beginError, e.closureError, e.commitError].contains { $0.map(isUnstorableText) ?? false }
+        default:
+            return false
         }
     }
 

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import OpenAPIRuntime
 
 /// Renders every error thrown below it as `application/problem+json`, once, and logs server-side failures with
 /// their full text (which the answer never shows).
@@ -14,11 +15,19 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 "error.code": "\(problem.code)",
             ]
             if problem.status.kind == .serverError {
-                context.logger.error("request failed: \(String(reflecting: error))", metadata: metadata)
+                context.logger.error("request failed: \(Self.describe(error))", metadata: metadata)
             } else {
                 context.logger.debug("request refused: \(problem.detail)", metadata: metadata)
             }
             return problem.response()
         }
+    }
+
+    /// The full text of a failure, for the log. The OpenAPI runtime's `ServerError` describes the whole request,
+    /// headers included, and so the caller's bearer token (found by ops/fuzz in the log of a 500): only its
+    /// operation, cause and underlying error are logged.
+    static func describe(_ error: any Error) -> String {
+        guard let server = error as? OpenAPIRuntime.ServerError else { return String(reflecting: error) }
+        return "\(server.operationID): \(server.causeDescription): \(String(reflecting: server.underlyingError))"
     }
 }
