@@ -132,7 +132,7 @@ struct ProjectionRunnerTests {
 struct VersionedStatistics: Projection {
     let base = SignalStatisticsProjection()
     var name: String { base.name }
-    let version = 2
+    var version: Int { base.version + 1 }
     var eventTypes: [String] { base.eventTypes }
     func apply(_ events: [RecordedEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
         try await base.apply(events, tenant: tenant, on: connection)

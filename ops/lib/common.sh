@@ -39,6 +39,14 @@ ops_ensure_aiosmtpd() {
         python3 -m pip install --quiet --break-system-packages aiosmtpd
 }
 
+# ops_ensure_chromium: Debian's headless-capable Chromium, which the report tests render the HTML report in
+# (Tests/MDRReportsTests/ChromiumRenderingTests.swift). Installed when missing and root.
+ops_ensure_chromium() {
+    if command -v chromium >/dev/null 2>&1; then return 0; fi
+    ops_step "installing chromium (Debian's, for the HTML report tests)"
+    ops_apt_install chromium
+}
+
 # ops_run_forwarding COMMAND [ARG…]: runs COMMAND in a process group of its own and waits for it. SIGINT and
 # SIGTERM sent to this script are passed on to that whole group (a second one sends SIGKILL), so a service
 # shuts down gracefully and test runners with their child processes stop, before our EXIT trap cleans up.
