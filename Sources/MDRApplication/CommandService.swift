@@ -199,9 +199,38 @@ extension CommandService {
         guard parsed.count <= maxBatchSize else {
             throw DomainError(.batchTooLarge, .invalid, "a batch holds at most \(maxBatchSize) signals; this one holds \(parsed.count): split it")
         }
-        return try await execute(tenant: tenant, context: context, fingerprint: [format, tenant.rawValue, request]) {
+        let outcome = try await execute(tenant: tenant, context: context, fingerprint: [format, tenant.rawValue, request]) {
             try await decideIngest(tenant: tenant, parsed: parsed, context: context)
         }
+        if !outcome.repeated {
+            await countFiltered(tenant: tenant, parsed: parsed, report: outcome.result, rejectedSource: format == "ingest-cef" ? .firewall : nil)
+        }
+        return outcome
+    }
+
+    /// Adds the batch's duplicates and rejections, which append nothing, to the report's noise counters. Best effort:
+    /// the batch is already committed, and a lost count must not turn its answer into an error (or a retry into a
+    /// double count).
+    private func countFiltered(tenant: TenantID, parsed: ParsedBatch, report: IngestReport, rejectedSource: SignalSource?) async {
+        guard report.duplicates > 0 || report.rejected > 0 else { return }
+        let day = BusinessClock.standard.localDate(of: time.now())
+        let sources = Dictionary(parsed.signals.map { ($0.index, $0.signal.source) }, uniquingKeysWith: { first, _ in first })
+        var counts: [FilteredSignalCount] = []
+        for item in report.items {
+            let source: SignalSource?
+            let outcome: FilteredSignalCount.Outcome
+            switch item.outcome {
+            case .duplicate: (source, outcome) = (sources[item.index], .duplicate)
+            case .rejected: (source, outcome) = (rejectedSource, .rejected)
+            default: continue
+            }
+            if let i = counts.firstIndex(where: { $0.source == source && $0.outcome == outcome }) {
+                counts[i].signals += 1
+            } else {
+                counts.append(FilteredSignalCount(day: day, source: source, outcome: outcome, signals: 1))
+            }
+        }
+        try? await store.addFilteredSignals(tenant: tenant, counts)
     }
 
     func decideIngest(tenant: TenantID, parsed: ParsedBatch, context: CommandContext) async throws -> Decision<IngestReport> {
