@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MDRDemo
 import MDRResponse
 import Testing
 

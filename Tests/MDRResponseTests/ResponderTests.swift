@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import MDRApplication
+import MDRDemo
 import MDRDomain
 @testable import MDRResponse
 import MDRStore
