@@ -91,15 +91,17 @@ import Testing
     // MARK: Give notice (TenantDecider)
 
     static let by = Fixtures.dynamicStaff
+    /// When the notices below are recorded: after they were received.
+    static let recorded = Fixtures.time("2027-06-01T09:00:00Z")
 
     @Test func givingNoticeRecordsTheDateTheChannelAndTheEndDate() throws {
         let tenant = Fixtures.tenant()  // contract start 2026-12-01
         let events = try TenantDecider.decide(
-            .giveNotice(receivedOn: Self.date("2027-02-10"), channel: .letter, by: Self.by, at: Fixtures.t0), tenant)
+            .giveNotice(receivedOn: Self.date("2027-02-10"), channel: .letter, by: Self.by, at: Self.recorded), tenant)
         #expect(events == [
             .noticeGiven(
                 NoticeGiven(receivedOn: Self.date("2027-02-10"), channel: .letter, endDate: Self.date("2027-12-01"), recordedBy: Self.by.id,
-                    recordedAt: Fixtures.t0))
+                    recordedAt: Self.recorded))
         ])
         #expect(events.map(\.stream) == [.tenant])
         let after = try #require(TenantDecider.fold(events, from: tenant))
@@ -111,23 +113,34 @@ import Testing
 
     @Test func noticeIsRefusedWhenItWasAlreadyGiven() throws {
         let tenant = Fixtures.tenant()
-        let first = try TenantDecider.decide(.giveNotice(receivedOn: Self.date("2027-02-10"), channel: .email, by: Self.by, at: Fixtures.t0), tenant)
+        let first = try TenantDecider.decide(.giveNotice(receivedOn: Self.date("2027-02-10"), channel: .email, by: Self.by, at: Self.recorded), tenant)
         let noticed = TenantDecider.fold(first, from: tenant)
         expectRefusal(.noticeAlreadyGiven, .conflict) { () throws(DomainError) in
-            try TenantDecider.decide(.giveNotice(receivedOn: Self.date("2027-03-01"), channel: .letter, by: Self.by, at: Fixtures.t0), noticed)
+            try TenantDecider.decide(.giveNotice(receivedOn: Self.date("2027-03-01"), channel: .letter, by: Self.by, at: Self.recorded), noticed)
         }
     }
 
     @Test func noticeIsRefusedWhenReceivedBeforeTheContractStart() {
         expectRefusal(.noticeBeforeContractStart, .invalid) { () throws(DomainError) in
             try TenantDecider.decide(
-                .giveNotice(receivedOn: Self.date("2026-11-30"), channel: .email, by: Self.by, at: Fixtures.t0), Fixtures.tenant())
+                .giveNotice(receivedOn: Self.date("2026-11-30"), channel: .email, by: Self.by, at: Self.recorded), Fixtures.tenant())
         }
     }
 
     @Test func noticeIsRefusedForATenantNotOnboarded() {
         expectRefusal(.tenantNotFound, .notFound) { () throws(DomainError) in
-            try TenantDecider.decide(.giveNotice(receivedOn: Self.date("2027-01-01"), channel: .email, by: Self.by, at: Fixtures.t0), nil)
+            try TenantDecider.decide(.giveNotice(receivedOn: Self.date("2027-01-01"), channel: .email, by: Self.by, at: Self.recorded), nil)
+        }
+    }
+
+    @Test func noticeIsRefusedWhenItsDateLiesInTheFuture() throws {
+        // Recorded on 1 June 2027 at 01:30 Amsterdam time (23:30 UTC the day before): 1 June is today, 2 June is not.
+        let at = Fixtures.time("2027-05-31T23:30:00Z")
+        #expect(throws: Never.self) {
+            try TenantDecider.decide(.giveNotice(receivedOn: Self.date("2027-06-01"), channel: .email, by: Self.by, at: at), Fixtures.tenant())
+        }
+        expectRefusal(.noticeInFuture, .invalid) { () throws(DomainError) in
+            try TenantDecider.decide(.giveNotice(receivedOn: Self.date("2027-06-02"), channel: .email, by: Self.by, at: at), Fixtures.tenant())
         }
     }
 }

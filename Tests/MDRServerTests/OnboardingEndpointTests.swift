@@ -102,14 +102,18 @@ import Testing
             let today = try await api.get("\(Self.base)/contract", token: customer)
             #expect(today.status == .ok && today.json["on"] is String, "\(today.text)")
 
-            let notice = try await api.post("\(Self.base)/contract/notice", token: dynamic, ["receivedOn": "2027-03-31", "channel": "email"])
+            // Notice is recorded once received: a date after today is refused.
+            expectProblem(
+                try await api.post("\(Self.base)/contract/notice", token: dynamic, ["receivedOn": "2999-03-31", "channel": "email"]),
+                .unprocessableContent, "notice_in_future")
+            let notice = try await api.post("\(Self.base)/contract/notice", token: dynamic, ["receivedOn": "2026-10-31", "channel": "email"])
             #expect(notice.status == .ok, "\(notice.text)")
-            let under = try await api.get("\(Self.base)/contract?on=2027-04-01", token: customer)
+            let under = try await api.get("\(Self.base)/contract?on=2026-11-15", token: customer)
             #expect(under.json["phase"] as? String == "under_notice", "\(under.text)")
-            #expect(under.json["noticeReceivedOn"] as? String == "2027-03-31")
+            #expect(under.json["noticeReceivedOn"] as? String == "2026-10-31")
             #expect(under.json["noticeChannel"] as? String == "email")
-            #expect(under.json["endDate"] as? String == "2027-04-30", "31 March + 1 calendar month")
-            #expect(try await api.get("\(Self.base)/contract?on=2027-04-30", token: customer).json["phase"] as? String == "ended")
+            #expect(under.json["endDate"] as? String == "2027-01-01", "the initial term end, later than 31 October + 1 month")
+            #expect(try await api.get("\(Self.base)/contract?on=2027-01-01", token: customer).json["phase"] as? String == "ended")
 
             let head = try await api.head("acme-bv")
             expectProblem(

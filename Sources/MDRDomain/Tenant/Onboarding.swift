@@ -120,6 +120,7 @@ public struct ConsentWithdrawn: DomainEventPayload {
 extension DomainError.Code {
     // Onboarding
     public static let sourcesMissing: Self = "sources_missing"
+    public static let noticeInFuture: Self = "notice_in_future"
     public static let rollOutAlreadyCompleted: Self = "roll_out_already_completed"
     public static let rollOutNotCompleted: Self = "roll_out_not_completed"
     public static let alreadyHandedOver: Self = "already_handed_over"
@@ -235,6 +236,11 @@ extension TenantDecider {
                 throw DomainError(
                     .noticeBeforeContractStart, .invalid,
                     "receivedOn \(receivedOn) is before the contract start \(tenant.contractStart): give the date the notice was received")
+            }
+            // Notice is recorded once it has arrived: a date after today (Europe/Amsterdam) is a typing error.
+            guard receivedOn <= BusinessClock.standard.localDate(of: at) else {
+                throw DomainError(
+                    .noticeInFuture, .invalid, "receivedOn \(receivedOn) lies in the future: record notice once it was received")
             }
             let end = Contract.endDate(initialTermEnd: contract.initialTermEnd, noticeReceivedOn: receivedOn)
             return [.noticeGiven(NoticeGiven(receivedOn: receivedOn, channel: channel, endDate: end, recordedBy: by.id, recordedAt: at))]
