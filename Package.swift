@@ -14,7 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // 4.x for jwt-kit 5 (OIDC bearer tokens); our own use of Crypto is the same on 3.x and 4.x.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
@@ -22,9 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         // Tests only: reading the OpenAPI document (TenantIsolationTableTests). Already resolved for the generator.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
@@ -108,12 +111,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Reports: a tenant's period (signals, noise, incidents, isolations, SLA compliance, coverage) read from the
+        // projections, as JSON and as printable HTML with inline SVG charts (Mustache templates, bundled).
+        .target(
+            name: "MDRReports",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Templates")],
+            swiftSettings: swiftSettings
+        ),
+
         // HTTP API (Hummingbird 2, interface generated from openapi.yaml), authentication, app assembly.
         .target(
             name: "MDRServer",
             dependencies: [
                 "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRSyslog", "MDRResponse", "MDRNotify",
+                "MDRReports",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,11 +171,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // `mdr demo`: the whole service in-process on loopback, with a Defender for Endpoint simulator and a webhook
+        // receiver, driven through the real HTTP API by a scripted attack.
+        .target(
+            name: "MDRDemo",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRServer", "MDRNotify", "MDRResponse",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // The command-line program.
         .executableTarget(
             name: "mdr",
             dependencies: [
                 "MDRDomain", "MDRStore", "MDRApplication", "MDRServer", "MDRProjections", "MDRSyslog", "MDRResponse", "MDRNotify",
+                "MDRReports", "MDRDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -220,7 +257,7 @@ let package = Package(
         .testTarget(
             name: "MDRResponseTests",
             dependencies: [
-                "MDRResponse", "MDRTestSupport", "MDRStore", "MDRApplication", "MDRDomain",
+                "MDRResponse", "MDRTestSupport", "MDRStore", "MDRApplication", "MDRDomain", "MDRDemo",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -235,6 +272,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -248,6 +286,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MDRReportsTests",
+            dependencies: [
+                "MDRReports", "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MDRDemoTests",
+            dependencies: [
+                "MDRDemo", "MDRDomain", "MDRStore", "MDRTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

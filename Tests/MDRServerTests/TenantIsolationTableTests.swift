@@ -61,10 +61,11 @@ import Yams
         "updateContacts": { _ in json(["afterHoursRoute": ["channel": "email", "address": "it@example.com"]]) },
         "withdrawConsent": { _ in json(["withdrawnBy": "Anna de Vries", "reason": "board decision"]) },
         "giveNotice": { _ in json(["receivedOn": "2026-06-01", "channel": "email"]) },
+        "updateDeviceInventory": { _ in json(["enrol": [["deviceId": "ws-0099", "kind": "workstation"]]]) },
     ]
 
     /// Values for required query parameters, by name.
-    static let queryValues: [String: String] = ["month": "2026-11"]
+    static let queryValues: [String: String] = ["month": "2026-11", "from": "2026-11-01", "to": "2026-11-30"]
 
     static func json(_ object: Any) -> (String, Data) {
         ("application/json", try! JSONSerialization.data(withJSONObject: object))
@@ -109,7 +110,7 @@ import Yams
         var uri = operation.path
         let values = [
             "tenantId": resources.tenant, "incidentId": resources.incident, "deviceId": resources.device, "ruleId": resources.rule,
-            "notificationId": resources.notification,
+            "notificationId": resources.notification, "month": "2026-11",
         ]
         while let open = uri.firstIndex(of: "{"), let close = uri[open...].firstIndex(of: "}") {
             let name = String(uri[uri.index(after: open)..<close])

@@ -5,6 +5,7 @@ import MDRApplication
 import MDRProjections
 import MDRResponse
 import MDRStore
+import NIOCore
 import OpenAPIHummingbird
 import OpenAPIRuntime
 import ServiceLifecycle
@@ -16,8 +17,11 @@ public enum MDRServerApp {
     /// those in flight, stops the processors, and closes the database pool last.
     ///
     /// Waits for the database (up to `configuration.startupTimeout`), applies the migrations this build ships, then
-    /// starts the HTTP server, the append notifier and the correlator.
-    public static func run(_ configuration: ServerConfiguration, logger: Logger) async throws {
+    /// starts the HTTP server, the append notifier and the correlator. `onServerRunning` gets the bound port once the
+    /// server listens (the port chosen when `configuration.port` is 0, as `mdr demo` runs it).
+    public static func run(
+        _ configuration: ServerConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) async throws {
         let database = Database(configuration.database, logger: logger)
         let services = AppServices(database: database)
         let background: [any Service] = [
@@ -32,7 +36,8 @@ public enum MDRServerApp {
         let app = try buildApplication(
             services: services, configuration: configuration, logger: logger,
             backgroundServices: background + syslogServices(services: services, configuration: configuration, logger: logger)
-                + notificationServices(services: services, configuration: configuration, logger: logger))
+                + notificationServices(services: services, configuration: configuration, logger: logger),
+            onServerRunning: onServerRunning)
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
         // Services stop in reverse order: the application (and with it the processors) before the database.
         let group = ServiceGroup(
@@ -44,7 +49,8 @@ public enum MDRServerApp {
     /// `run` adds the database, migrations and signal handling. `backgroundServices` run alongside the server (in
     /// `run`: the append notifier and the processors).
     public static func buildApplication(
-        services: AppServices, configuration: ServerConfiguration, logger: Logger, backgroundServices: [any Service] = []
+        services: AppServices, configuration: ServerConfiguration, logger: Logger, backgroundServices: [any Service] = [],
+        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         var services = services
         services.commands.maxBatchSize = configuration.maxBatchSignals
@@ -54,20 +60,27 @@ public enum MDRServerApp {
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: ProblemMiddleware())
         router.add(
-            middleware: AuthenticationMiddleware(tokens: services.tokens, timeout: configuration.requestTimeout, publicPaths: APIHandler.publicPaths))
+            middleware: AuthenticationMiddleware(
+                tokens: services.tokens, timeout: configuration.requestTimeout, publicPaths: APIHandler.publicPaths,
+                oidc: configuration.oidc.map { OIDCVerifier(configuration: $0, logger: logger) }))
         if let limit = configuration.ingestRateLimit {
             router.add(middleware: IngestRateLimitMiddleware(limiter: IngestRateLimiter(limit)))
         }
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
+        router.add(middleware: CommandHeadersMiddleware())
+        router.add(middleware: EmptyOptionalBodyMiddleware())
         // Compact JSON (the runtime pretty-prints by default); sorted keys make a replayed answer byte-identical.
         let handler = APIHandler(services: services, requestTimeout: configuration.requestTimeout, document: try APIHandler.loadDocument())
+        // A customer's or connector's request runs confined to its tenant by row-level security (a second wall).
+        router.add(middleware: TenantScopeMiddleware(database: services.database))
         router.add(middleware: SignalBatchMiddleware(handler: handler))
         try handler.registerHandlers(
             on: router, serverURL: URL(string: "/")!,
             configuration: Configuration(dateTranscoder: TimestampTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
         return Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mdr"),
-            services: backgroundServices, logger: logger)
+            services: backgroundServices,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) }, logger: logger)
     }
 }
 
