@@ -7,7 +7,7 @@
 # SWIFT_VERSION must be at least the swift-tools-version in Package.swift.
 ARG SWIFT_VERSION=6.3
 
-# ---- build: the release binary and its resource bundles (migrations, openapi.yaml)
+# ---- build: the release binary and its resource bundles (migrations, openapi.yaml, report templates)
 FROM swift:${SWIFT_VERSION}-jammy AS build
 WORKDIR /src
 # Dependencies first, so that a change in Sources/ reuses this layer. (Package.resolved is optional.)
