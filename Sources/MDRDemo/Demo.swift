@@ -5,6 +5,7 @@ import MDRNotify
 import MDRResponse
 import MDRServer
 import MDRStore
+import ServiceLifecycle
 
 /// `mdr demo`: the whole service in one minute.
 ///
@@ -69,37 +70,50 @@ public enum Demo {
                     pollInterval: .milliseconds(100), statusInterval: .milliseconds(200), actionTimeout: .seconds(60),
                     initialBackoff: .milliseconds(500), maximumBackoff: .seconds(2))
 
-                return try await withThrowingTaskGroup(of: Void.self) { group in
-                    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-                    group.addTask { [configuration] in
-                        defer { portContinuation.finish() }
-                        try await MDRServerApp.run(configuration, logger: logger) { port in
-                            portContinuation.yield(port)
-                            portContinuation.finish()
-                        }
-                    }
-                    // Stopping the service (graceful: requests in flight finish, processors stop, the pool closes last).
-                    defer { group.cancelAll() }
-                    var iterator = ports.makeAsyncIterator()
-                    guard let port = await iterator.next() else {
-                        try await group.next()
-                        throw DemoError("the service stopped before it listened")
-                    }
-                    // The demo's own pool, for what an operator does with the CLI: tokens, the EDR app, webhook secrets.
-                    var ownConfiguration = database
-                    ownConfiguration.maximumConnections = 2
-                    let store = Database(ownConfiguration, logger: logger)
-                    group.addTask { await store.run() }
-                    let run = DemoRun(
-                        api: DemoAPIClient(base: "http://127.0.0.1:\(port)"), database: store, receiver: receiver, receiverPort: receiverPort,
-                        defender: defender, defenderPort: defenderPort, options: options, output: output)
-                    output(
-                        "MDR demo: the service runs in-process on http://127.0.0.1:\(port) "
-                            + "(database \(database.host):\(database.port)/\(database.database))")
-                    output(
-                        "  beside it: a webhook receiver for Dynamic and the customer on :\(receiverPort), "
-                            + "a Defender for Endpoint simulator on :\(defenderPort)")
-                    return try await run.run()
+                let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+                let service = try MDRServerApp.serviceGroup(configuration, logger: logger, gracefulShutdownSignals: []) { port in
+                    portContinuation.yield(port)
+                    portContinuation.finish()
+                }
+                let serviceTask = Task {
+                    defer { portContinuation.finish() }
+                    try await service.run()
+                }
+                // The demo's own pool, for what an operator does with the CLI: tokens, the EDR app, webhook secrets.
+                var ownConfiguration = database
+                ownConfiguration.maximumConnections = 2
+                let store = Database(ownConfiguration, logger: logger)
+                let storeTask = Task { await store.run() }
+                // Ends both gracefully: requests in flight finish, the processors stop, the service's pool closes last.
+                func stop() async {
+                    await service.triggerGracefulShutdown()
+                    _ = await serviceTask.result
+                    storeTask.cancel()
+                    await storeTask.value
+                }
+                var iterator = ports.makeAsyncIterator()
+                guard let port = await iterator.next() else {
+                    let failure = await serviceTask.result
+                    await stop()
+                    if case .failure(let error) = failure { throw error }
+                    throw DemoError("the service stopped before it listened")
+                }
+                let run = DemoRun(
+                    api: DemoAPIClient(base: "http://127.0.0.1:\(port)"), database: store, receiver: receiver, receiverPort: receiverPort,
+                    defender: defender, defenderPort: defenderPort, options: options, output: output)
+                output(
+                    "MDR demo: the service runs in-process on http://127.0.0.1:\(port) "
+                        + "(database \(database.host):\(database.port)/\(database.database))")
+                output(
+                    "  beside it: a webhook receiver for Dynamic and the customer on :\(receiverPort), "
+                        + "a Defender for Endpoint simulator on :\(defenderPort)")
+                do {
+                    let summary = try await run.run()
+                    await stop()
+                    return summary
+                } catch {
+                    await stop()
+                    throw error
                 }
             }
         }

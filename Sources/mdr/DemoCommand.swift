@@ -21,8 +21,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try database.configuration()
-        // The narrative is the output; the service's own log only on request (--log-level info). Its server is
-        // stopped by cancellation at the end, which Hummingbird logs as errors that mean nothing here.
+        // The narrative is the output; the service's own log only on request (--log-level info or MDR_LOG_LEVEL).
         let logger = try database.logger(default: .critical)
         do {
             _ = try await Demo.run(database: configuration, logger: logger, options: Demo.Options(outputDirectory: outDir)) { line in

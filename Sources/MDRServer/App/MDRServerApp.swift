@@ -22,6 +22,17 @@ public enum MDRServerApp {
     public static func run(
         _ configuration: ServerConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) async throws {
+        try await serviceGroup(configuration, logger: logger, gracefulShutdownSignals: [.sigterm, .sigint], onServerRunning: onServerRunning)
+            .run()
+    }
+
+    /// The whole service as a group ready to run: the database pool, then (after the migrations) the HTTP server with
+    /// its processors. `run` runs it until a signal; an embedding program (`mdr demo`) runs it and ends it with
+    /// `triggerGracefulShutdown()`, which stops the server and the processors before the pool.
+    public static func serviceGroup(
+        _ configuration: ServerConfiguration, logger: Logger, gracefulShutdownSignals: [UnixSignal],
+        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) throws -> ServiceGroup {
         let database = Database(configuration.database, logger: logger)
         let services = AppServices(database: database)
         let background: [any Service] = [
@@ -40,9 +51,8 @@ public enum MDRServerApp {
             onServerRunning: onServerRunning)
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
         // Services stop in reverse order: the application (and with it the processors) before the database.
-        let group = ServiceGroup(
-            configuration: .init(services: [database, startup], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        return ServiceGroup(
+            configuration: .init(services: [database, startup], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
     }
 
     /// The HTTP application over `services`, without running anything: tests drive it with HummingbirdTesting, and
