@@ -222,7 +222,7 @@ let package = Package(
         .testTarget(
             name: "MDRStoreTests",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport", "MDRProjections",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

@@ -244,6 +244,7 @@ public struct RetentionStore: Sendable {
                 """, logger: logger
             ).decode(Int64.self) { deleted = n }
             try await connection.query("SET LOCAL mdr.retention = 'off'", logger: logger)
+            try await Self.purgeViews(tenant: tenant, streams: streams, on: connection, logger: logger)
             guard deleted == count else {
                 try? FileManager.default.removeItem(at: partial)
                 throw DomainError(.retentionConflict, .conflict, "the log changed during the cut (archived \(count), removing \(deleted)): run it again")
@@ -261,6 +262,45 @@ public struct RetentionStore: Sendable {
                 metadata: ["tenant": "\(tenant)", "cut": "\(cutID)", "removed": "\(count)", "archive": "\(destination.path)"])
             return cut
         }
+    }
+
+    /// Removes what the views derived from the removed streams, in the cut's transaction: the incidents with their
+    /// signals, timelines and SLA timers, the signals, and the settled notifications. A view rebuilt from the log would
+    /// hold none of it either. The daily signal counts stay: they name no incident, signal or person.
+    static func purgeViews(tenant: TenantID, streams: [String], on connection: PostgresConnection, logger: Logger) async throws {
+        var incidents: [UUID] = []
+        var signalSources: [String] = [], signalAlerts: [String] = []
+        var notifications: [String] = []
+        for stream in streams {
+            let parts = stream.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            switch parts.first {
+            case "incident" where parts.count >= 2:
+                if let id = UUID(uuidString: parts.dropFirst().joined(separator: ":")) { incidents.append(id) }
+            case "signal" where parts.count == 3:
+                signalSources.append(parts[1])
+                signalAlerts.append(parts[2])
+            case "notification" where parts.count >= 2:
+                notifications.append(parts.dropFirst().joined(separator: ":"))
+            default: break
+            }
+        }
+        for table in ["incident_view", "incident_signal_view", "incident_timeline_view", "sla_incident_view", "sla_timer_view"] {
+            var binds = PostgresBindings()
+            try binds.append(tenant.rawValue)
+            try binds.append(incidents)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE tenant_id = $1 AND incident_id = ANY($2)", binds: binds), logger: logger)
+        }
+        try await connection.query(
+            """
+            DELETE FROM signal_view v USING unnest(\(signalSources), \(signalAlerts)) AS r (source, alert)
+            WHERE v.tenant_id = \(tenant.rawValue) AND v.source = r.source AND v.source_alert_id = r.alert
+            """, logger: logger)
+        try await connection.query(
+            """
+            DELETE FROM notification_outbox
+            WHERE tenant_id = \(tenant.rawValue) AND notification_id = ANY(\(notifications)) AND status IN ('delivered', 'failed')
+            """, logger: logger)
     }
 
     /// The cuts made, oldest first; of one tenant, or of all.

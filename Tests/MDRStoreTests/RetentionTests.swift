@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import MDRApplication
 import MDRDomain
+import MDRProjections
 import MDRStore
 import MDRTestSupport
 import PostgresNIO
@@ -65,6 +66,45 @@ struct RetentionTests {
                 try await RetentionStore(database: db).cut(
                     tenant: acme, cutoff: cut.cutoff, policyMonths: 24, archiveDirectory: archive.deletingLastPathComponent(), signer: Self.signer,
                     by: "test") == nil)
+        }
+    }
+
+    @Test func theViewsForgetWhatACutRemovedAndKeepTheRest() async throws {
+        try await TestDatabase.withDatabase { db, _ in
+            try await audit.seedTwoTenants(db)
+            let store = EventStore(database: db)
+            let incident = try #require(try await audit.openedIncident(store, tenant: acme))
+            _ = try await CommandService(store: store).resolveIncident(
+                tenant: acme, incident: incident, resolution: "reimaged",
+                context: CommandContext(principal: Fixtures.soc, commandID: nil, correlationID: nil))
+            let projections = ProjectionRunner(ReadModels.standard(), store: store, logger: TestDatabase.logger)
+            try await projections.drain()
+            func rows(_ table: String, _ tenant: TenantID) async throws -> Int64 {
+                var n: Int64 = -1
+                for try await value in try await db.client.query(
+                    PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table) WHERE tenant_id = '\(tenant.rawValue)'"), logger: TestDatabase.logger
+                ).decode(Int64.self) { n = value }
+                return n
+            }
+            for table in ["incident_view", "signal_view", "incident_timeline_view"] {
+                #expect(try await rows(table, acme) > 0, "\(table) holds acme's rows before the cut")
+            }
+            let globexBefore = try await rows("signal_view", globex)
+            let statistics = try await rows("signal_statistics_view", acme)
+
+            _ = try await RetentionStore(database: db).cut(
+                tenant: acme, cutoff: Date().addingTimeInterval(1), policyMonths: 24, archiveDirectory: try Self.archiveDirectory(),
+                signer: Self.signer, by: "test")
+            for table in ["incident_view", "incident_signal_view", "incident_timeline_view", "sla_incident_view", "sla_timer_view", "signal_view"] {
+                #expect(try await rows(table, acme) == 0, "\(table) still holds what the cut removed")
+            }
+            #expect(try await rows("signal_view", globex) == globexBefore, "another tenant's view is untouched")
+            #expect(try await rows("signal_statistics_view", acme) == statistics, "the daily counts stay")
+            #expect(try await rows("device_isolation_view", acme) > 0, "the device's state stays")
+
+            // A rebuild from the log gives the same views.
+            try await projections.rebuild("incidents")
+            #expect(try await rows("incident_view", acme) == 0)
         }
     }
 
