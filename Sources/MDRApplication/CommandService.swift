@@ -35,7 +35,7 @@ public struct CommandService: Sendable {
     ) async throws -> CommandOutcome<Result> {
         let requestHash = requestFingerprint(fingerprint)
         if let id = context.commandID {
-            guard !id.isEmpty, id.utf8.count <= 200 else {
+            guard !id.isEmpty, id.unicodeScalars.count <= 200 else {
                 throw DomainError(.invalidIdempotencyKey, .invalid, "an Idempotency-Key must be 1–200 characters")
             }
             if let stored = try await store.storedCommand(tenant: tenant, id: id) {

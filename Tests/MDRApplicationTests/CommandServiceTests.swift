@@ -106,6 +106,21 @@ struct CommandServiceTests {
         }
     }
 
+    @Test func anIdempotencyKeyIsUpTo200CharactersNotBytes() async throws {
+        try await TestDatabase.withDatabase { db, _ in
+            let h = Harness(db)
+            // 200 characters of two bytes each: within the documented maxLength (JSON Schema counts characters).
+            let long = String(repeating: "é", count: 200)
+            _ = try await h.commands.onboardTenant(Fixtures.onboard("acme"), context: h.context(Fixtures.dynamic, key: long))
+            await expectRefusal(.invalidIdempotencyKey) {
+                _ = try await h.commands.onboardTenant(Fixtures.onboard("globex"), context: h.context(Fixtures.dynamic, key: long + "é"))
+            }
+            await expectRefusal(.invalidIdempotencyKey) {
+                _ = try await h.commands.onboardTenant(Fixtures.onboard("globex"), context: h.context(Fixtures.dynamic, key: ""))
+            }
+        }
+    }
+
     @Test func ingestReportsEachSignalAndOneBadSignalLosesNothing() async throws {
         try await TestDatabase.withDatabase { db, _ in
             let h = Harness(db)

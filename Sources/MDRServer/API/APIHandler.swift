@@ -66,7 +66,7 @@ struct APIHandler: APIProtocol {
         let sent = CommandHeaders.current
         let idempotencyKey = sent.map(\.idempotencyKey) ?? idempotencyKey
         let correlationID = sent.map(\.correlationID) ?? correlationID
-        if let correlationID, correlationID.isEmpty || correlationID.utf8.count > 200 {
+        if let correlationID, correlationID.isEmpty || correlationID.unicodeScalars.count > 200 {
             throw Problem.badRequest("X-Correlation-ID must be 1–200 characters")
         }
         return CommandContext(
