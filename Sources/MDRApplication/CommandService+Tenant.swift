@@ -56,6 +56,13 @@ extension CommandService {
         }
     }
 
+    /// Records that the customer gave its consent to intervene again, after withdrawing it.
+    public func grantConsent(tenant: TenantID, consent: InterventionConsent, context: CommandContext) async throws -> CommandOutcome<Tenant> {
+        try await decideOnTenant(tenant, context: context, fingerprint: ["grant-consent", consent.grantedBy, consent.grantedOn.description]) {
+            .grantConsent(consent, by: context.principal, at: $0)
+        }
+    }
+
     /// Records written notice of termination, received on `receivedOn` through `channel`.
     public func giveNotice(tenant: TenantID, receivedOn: CalendarDate, channel: NoticeChannel, context: CommandContext) async throws
         -> CommandOutcome<Tenant>

@@ -132,12 +132,13 @@ import Testing
             .deviceEnrolled(DeviceEnrolled(deviceID: Fixtures.ws43, kind: .server, name: nil, monitoredFrom: t, enrolledBy: "token:connector", recordedAt: t)),
             .deviceOffboarded(DeviceOffboarded(deviceID: Fixtures.ws42, monitoredUntil: t, reason: "replaced", offboardedBy: "dynamic:piet", recordedAt: t)),
             .deviceOffboarded(DeviceOffboarded(deviceID: Fixtures.ws43, monitoredUntil: t, reason: nil, offboardedBy: "dynamic:piet", recordedAt: t)),
+            .consentGranted(ConsentGranted(consent: Fixtures.consent, recordedBy: "dynamic:piet", recordedAt: t)),
         ]
     }()
 
     @Test func theSamplesCoverEveryKnownEventType() {
         #expect(Set(Self.everyEvent.map(\.type)) == Set(EventCodec.knownTypes))
-        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7 + 2)
+        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7 + 2 + 1)
     }
 
     @Test(arguments: everyEvent)
@@ -150,7 +151,7 @@ import Testing
 
     @Test func eventTypeNamesAreThePastTenseFactsStored() {
         #expect(EventCodec.knownTypes == [
-            "ConsentWithdrawn", "ContactsUpdated", "DeviceEnrolled",
+            "ConsentGranted", "ConsentWithdrawn", "ContactsUpdated", "DeviceEnrolled",
             "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceOffboarded", "DeviceReleaseFailed", "DeviceReleaseRequested", "DeviceReleased",
             "EDRActionSubmitted", "FileQuarantineFailed", "FileQuarantineRequested", "FileQuarantined", "HandedOverToSoc", "HealthCheckRecorded",
             "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "MonitoringActivated",

@@ -161,6 +161,35 @@ import Testing
         }
     }
 
+    @Test func consentGivenAgainAfterWithdrawalAllowsIsolationAgain() throws {
+        let withdrawn = try after([.withdrawConsent(withdrawnBy: "Jan de Vries", reason: "board decision", by: by, at: at)])
+        let given = InterventionConsent(grantedBy: " Jan de Vries ", grantedOn: CalendarDate("2026-11-20")!)
+        let events = try decide(.grantConsent(given, by: by, at: at), withdrawn)
+        #expect(events == [
+            .consentGranted(ConsentGranted(consent: InterventionConsent(grantedBy: "Jan de Vries", grantedOn: CalendarDate("2026-11-20")!), recordedBy: by.id, recordedAt: at))
+        ])
+        let regranted = try #require(TenantDecider.fold(events, from: withdrawn))
+        #expect(regranted.consent?.grantedOn == CalendarDate("2026-11-20")!)
+        let isolate = DeviceDecider.Command.isolate(
+            deviceID: Fixtures.ws42, incident: Fixtures.confirmedIncident(), tenant: regranted, type: .full, comment: "ransomware",
+            by: Fixtures.analyst, at: at)
+        #expect(try DeviceDecider.decide(isolate, DeviceDecider.initialState).count == 1)
+    }
+
+    @Test func consentIsGrantedOnlyWhenNoneIsOnFileAndNotForTheFuture() throws {
+        let given = InterventionConsent(grantedBy: "Jan de Vries", grantedOn: CalendarDate("2026-11-20")!)
+        expectRefusal(.consentAlreadyOnFile, .conflict) { () throws(DomainError) in
+            try decide(.grantConsent(given, by: by, at: at), Fixtures.tenant())
+        }
+        let withdrawn = try after([.withdrawConsent(withdrawnBy: "Jan de Vries", reason: "board decision", by: by, at: at)])
+        expectRefusal(.invalidField, .invalid) { () throws(DomainError) in
+            try decide(.grantConsent(InterventionConsent(grantedBy: " ", grantedOn: CalendarDate("2026-11-20")!), by: by, at: at), withdrawn)
+        }
+        expectRefusal(.invalidField, .invalid) { () throws(DomainError) in
+            try decide(.grantConsent(InterventionConsent(grantedBy: "Jan", grantedOn: CalendarDate("2027-01-01")!), by: by, at: at), withdrawn)
+        }
+    }
+
     // MARK: Stored form
 
     @Test func aTenantOnboardedEventStoredBeforeOnboardingProgressStillDecodes() throws {

@@ -180,6 +180,17 @@ import Testing
                 try await api.post("\(Self.base)/consent/withdraw", token: dynamic, ["withdrawnBy": "Anna de Vries", "reason": "again"]), .conflict,
                 "consent_already_withdrawn")
             try await api.expectHead("acme-bv", head)
+
+            // The customer gives its consent again: isolation is allowed again.
+            let consent = ["grantedBy": "Anna de Vries", "grantedOn": "2026-11-01"]
+            expectProblem(try await api.post("\(Self.base)/consent", token: soc, consent), .forbidden, "forbidden")
+            let granted = try await api.post("\(Self.base)/consent", token: dynamic, consent)
+            #expect(granted.status == .ok, "\(granted.text)")
+            #expect((granted.json["consent"] as? [String: Any])?["grantedOn"] as? String == "2026-11-01", "\(granted.text)")
+            expectProblem(try await api.post("\(Self.base)/consent", token: dynamic, consent), .conflict, "consent_already_on_file")
+            let again = try await api.post(
+                "\(Self.base)/devices/ws-0042/isolate", token: soc, ["incidentId": incident, "comment": "contain the ransomware"])
+            #expect(again.status == .accepted, "\(again.text)")
         }
     }
 }

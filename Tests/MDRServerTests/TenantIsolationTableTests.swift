@@ -61,6 +61,7 @@ import Yams
         "updateContacts": { _ in json(["afterHoursRoute": ["channel": "email", "address": "it@example.com"]]) },
         "withdrawConsent": { _ in json(["withdrawnBy": "Anna de Vries", "reason": "board decision"]) },
         "giveNotice": { _ in json(["receivedOn": "2026-06-01", "channel": "email"]) },
+        "grantConsent": { _ in json(["grantedBy": "Anna de Vries", "grantedOn": "2026-06-01"]) },
         "updateDeviceInventory": { _ in json(["enrol": [["deviceId": "ws-0099", "kind": "workstation"]]]) },
     ]
 

@@ -50,6 +50,7 @@ public enum DomainEvent: Sendable, Equatable {
     case noticeGiven(NoticeGiven)
     case deviceEnrolled(DeviceEnrolled)
     case deviceOffboarded(DeviceOffboarded)
+    case consentGranted(ConsentGranted)
 
     /// The payload, type-erased.
     public var payload: any DomainEventPayload {
@@ -89,6 +90,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .noticeGiven(let e): e
         case .deviceEnrolled(let e): e
         case .deviceOffboarded(let e): e
+        case .consentGranted(let e): e
         }
     }
 
@@ -124,7 +126,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .fileQuarantined(let e): .device(e.deviceID)
         case .fileQuarantineFailed(let e): .device(e.deviceID)
         case .healthCheckRecorded, .rollOutCompleted, .handedOverToSoc, .monitoringActivated, .contactsUpdated, .consentWithdrawn,
-            .noticeGiven:
+            .consentGranted, .noticeGiven:
             .tenant
         case .deviceEnrolled, .deviceOffboarded: .deviceInventory
         }
@@ -195,6 +197,7 @@ public enum EventCodec {
             entry(NoticeGiven.self, DomainEvent.noticeGiven),
             entry(DeviceEnrolled.self, DomainEvent.deviceEnrolled),
             entry(DeviceOffboarded.self, DomainEvent.deviceOffboarded),
+            entry(ConsentGranted.self, DomainEvent.consentGranted),
         ])
     }()
 

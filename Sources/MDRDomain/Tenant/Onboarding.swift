@@ -117,6 +117,21 @@ public struct ConsentWithdrawn: DomainEventPayload {
     public var withdrawnAt: Date
 }
 
+/// The customer gave its consent to intervene again, after withdrawing it: isolation is allowed again.
+public struct ConsentGranted: DomainEventPayload {
+    public static let eventType = "ConsentGranted"
+    public var consent: InterventionConsent
+    /// The principal who recorded it.
+    public var recordedBy: String
+    public var recordedAt: Date
+
+    public init(consent: InterventionConsent, recordedBy: String, recordedAt: Date) {
+        self.consent = consent
+        self.recordedBy = recordedBy
+        self.recordedAt = recordedAt
+    }
+}
+
 extension DomainError.Code {
     // Onboarding
     public static let sourcesMissing: Self = "sources_missing"
@@ -127,6 +142,7 @@ extension DomainError.Code {
     public static let notHandedOver: Self = "not_handed_over"
     public static let monitoringAlreadyActive: Self = "monitoring_already_active"
     public static let consentAlreadyWithdrawn: Self = "consent_already_withdrawn"
+    public static let consentAlreadyOnFile: Self = "consent_already_on_file"
     // Contract
     public static let noticeAlreadyGiven: Self = "notice_already_given"
     public static let noticeBeforeContractStart: Self = "notice_before_contract_start"
@@ -225,6 +241,21 @@ extension TenantDecider {
             }
             return [.consentWithdrawn(ConsentWithdrawn(withdrawnBy: who, reason: why, recordedBy: by.id, withdrawnAt: at))]
 
+        case .grantConsent(let consent, let by, let at):
+            // Consent given at onboarding is part of the onboarding; this is for the customer who withdrew it.
+            guard tenant.consent == nil else {
+                throw DomainError(
+                    .consentAlreadyOnFile, .conflict, "tenant '\(tenant.id)' has consent to intervene on file: there is nothing to grant")
+            }
+            let who = consent.grantedBy.trimmingSpaces
+            guard !who.isEmpty, who.count <= 200 else {
+                throw DomainError(.invalidField, .invalid, "grantedBy: who at the customer gave the consent (1–200 characters)")
+            }
+            guard consent.grantedOn <= BusinessClock.standard.localDate(of: at) else {
+                throw DomainError(.invalidField, .invalid, "grantedOn \(consent.grantedOn) lies in the future: record consent once it was given")
+            }
+            return [.consentGranted(ConsentGranted(consent: InterventionConsent(grantedBy: who, grantedOn: consent.grantedOn), recordedBy: by.id, recordedAt: at))]
+
         case .giveNotice(let receivedOn, let channel, let by, let at):
             let contract = Contract(tenant)
             if let notice = tenant.notice {
@@ -268,6 +299,9 @@ extension TenantDecider {
             return tenant
         case .consentWithdrawn:
             tenant.consent = nil
+            return tenant
+        case .consentGranted(let e):
+            tenant.consent = e.consent
             return tenant
         case .noticeGiven(let e):
             tenant.notice = ContractNotice(receivedOn: e.receivedOn, channel: e.channel, recordedBy: e.recordedBy, recordedAt: e.recordedAt)

@@ -81,6 +81,8 @@ public enum TenantDecider: Decider {
         case updateContacts(primary: Contact?, afterHoursRoute: ContactRoute?, by: Principal, at: Date)
         /// The customer withdrew its consent to intervene.
         case withdrawConsent(withdrawnBy: String, reason: String, by: Principal, at: Date)
+        /// The customer gave its consent again after withdrawing it.
+        case grantConsent(InterventionConsent, by: Principal, at: Date)
         /// Written notice of termination received on a date, through a channel.
         case giveNotice(receivedOn: CalendarDate, channel: NoticeChannel, by: Principal, at: Date)
     }

@@ -72,6 +72,16 @@ extension APIHandler {
         return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
     }
 
+    func grantConsent(_ input: Operations.GrantConsent.Input) async throws -> Operations.GrantConsent.Output {
+        let (principal, tenant) = try authorize(.manageTenant, tenant: input.path.tenantId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        let consent = InterventionConsent(grantedBy: body.grantedBy, grantedOn: try CalendarDate.field("grantedOn", body.grantedOn))
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline { try await commands.grantConsent(tenant: tenant, consent: consent, context: context) }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
+    }
+
     func giveNotice(_ input: Operations.GiveNotice.Input) async throws -> Operations.GiveNotice.Output {
         let (principal, tenant) = try authorize(.manageTenant, tenant: input.path.tenantId)
         guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
