@@ -85,10 +85,7 @@ extension ReadModels {
 
     /// The first instant of the month of `date` and of the next month, on the Amsterdam wall clock.
     static func monthBounds(_ date: CalendarDate) -> (Date, Date) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = OfficeHours.standard.timeZone
-        let start = calendar.date(from: DateComponents(year: date.year, month: date.month, day: 1))!
-        return (start, calendar.date(byAdding: .month, value: 1, to: start)!)
+        Billing.bounds(of: BillingMonth(date))
     }
 
     func records(_ condition: String, orderBy: String, limit: Int? = nil, binds: (inout PostgresBindings) throws -> Void) async throws

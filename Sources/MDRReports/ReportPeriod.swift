@@ -68,36 +68,15 @@ public struct ReportPeriod: Hashable, Sendable, Codable {
     }
 
     /// The number of days, both ends included.
-    public var days: Int { Self.dayNumber(to) - Self.dayNumber(from) + 1 }
+    public var days: Int { to.dayNumber - from.dayNumber + 1 }
 
     /// Every day of the period, in order.
-    public var dates: [CalendarDate] {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let start = calendar.date(from: DateComponents(year: from.year, month: from.month, day: from.day))!
-        return (0..<days).map { offset in
-            let parts = calendar.dateComponents([.year, .month, .day], from: calendar.date(byAdding: .day, value: offset, to: start)!)
-            return CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)!
-        }
-    }
+    public var dates: [CalendarDate] { (0..<days).map { from.adding(days: $0) } }
 
     /// The instants the period spans, `[start, end)`: midnight in Amsterdam at the start of `from`, and at the end of
     /// `to` (so 23 or 25 hours for a day that changes daylight saving time).
     public var instants: (start: Date, end: Date) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Amsterdam")!
-        let start = calendar.date(from: DateComponents(year: from.year, month: from.month, day: from.day))!
-        let lastDay = calendar.date(from: DateComponents(year: to.year, month: to.month, day: to.day))!
-        return (start, calendar.date(byAdding: .day, value: 1, to: lastDay)!)
-    }
-
-    /// Days since 1970-01-01 (Hinnant's `days_from_civil`), for day counts without a time zone.
-    static func dayNumber(_ date: CalendarDate) -> Int {
-        let y = date.month <= 2 ? date.year - 1 : date.year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (date.month > 2 ? date.month - 3 : date.month + 9) + 2) / 5 + date.day - 1
-        return era * 146_097 + yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear - 719_468
+        (BusinessClock.standard.startOfDay(from), BusinessClock.standard.startOfDay(after: to))
     }
 }
 

@@ -70,11 +70,7 @@ extension Audit {
         /// An ISO-8601 time with a zone, or a calendar date taken as midnight in Europe/Amsterdam.
         static func instant(_ raw: String, option: String) throws -> Date {
             if let date = Timestamp.parse(raw) { return date }
-            if let day = CalendarDate(raw) {
-                var calendar = Calendar(identifier: .gregorian)
-                calendar.timeZone = TimeZone(identifier: "Europe/Amsterdam")!
-                if let date = calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day)) { return date }
-            }
+            if let day = CalendarDate(raw) { return BusinessClock.standard.startOfDay(day) }
             throw ValidationError("\(option) '\(raw)' is not a time: use 2026-11-01T00:00:00Z (ISO-8601 with a zone) or 2026-11-01")
         }
     }

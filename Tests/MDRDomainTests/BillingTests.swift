@@ -61,6 +61,8 @@ import Testing
         #expect(Billing.bounds(of: Self.month("2026-10")) == (Self.t("2026-09-30T22:00:00Z"), Self.t("2026-10-31T23:00:00Z")))
         #expect(Billing.bounds(of: Self.month("2027-04")).start == Self.t("2027-03-31T22:00:00Z"))
         #expect(Self.month("2026-12").next == Self.month("2027-01"))
+        // The last month a date can name has an end too.
+        #expect(Billing.bounds(of: Self.month("9999-12")).end == Self.t("9999-12-31T23:00:00Z"))
     }
 
     // MARK: Lines

@@ -108,20 +108,13 @@ public struct BillingLine: Sendable, Equatable, Codable {
 /// Compliant. A month is a calendar month in Europe/Amsterdam, and a device counts for the whole month however short
 /// its time in it (no pro-rating: the quote prices a workstation per month).
 public enum Billing {
-    /// The zone whose calendar months are billed.
-    public static let timeZone = TimeZone(identifier: "Europe/Amsterdam")!
-
     /// The instants `[start, end)` of `month` in Europe/Amsterdam.
     public static func bounds(of month: BillingMonth) -> (start: Date, end: Date) {
-        (startOfDay(month.firstDay), startOfDay(month.next.firstDay))
+        (startOfDay(month.firstDay), BusinessClock.standard.startOfDay(after: month.lastDay))
     }
 
     /// Midnight at the start of `date` in Europe/Amsterdam.
-    public static func startOfDay(_ date: CalendarDate) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
-    }
+    static func startOfDay(_ date: CalendarDate) -> Date { BusinessClock.standard.startOfDay(date) }
 
     /// The billing line of `tenant` for `month`, from its device inventory.
     ///

@@ -32,6 +32,18 @@ public struct BusinessClock: Hashable, Sendable {
         return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
     }
 
+    /// Midnight at the start of `date` on the wall clock of the office-hours zone: where a calendar day (and with it a
+    /// month, a billing period or a report's period) begins.
+    public func startOfDay(_ date: CalendarDate) -> Date {
+        calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
+    }
+
+    /// Midnight at the end of `date` (the start of the next day): 23 or 25 hours after `startOfDay` on a day that
+    /// changes daylight saving time. Defined for the last day `CalendarDate` knows, too.
+    public func startOfDay(after date: CalendarDate) -> Date {
+        calendar.date(byAdding: .day, value: 1, to: startOfDay(date))!
+    }
+
     /// Whether `date` is a Dutch public holiday or one of the tenant's days off.
     public func isHoliday(_ date: CalendarDate) -> Bool {
         DutchPublicHoliday.holiday(on: date) != nil || daysOff.contains { $0.falls(on: date) }

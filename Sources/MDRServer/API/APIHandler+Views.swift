@@ -61,10 +61,10 @@ extension APIHandler {
 
     func getSignalStatistics(_ input: Operations.GetSignalStatistics.Input) async throws -> Operations.GetSignalStatistics.Output {
         let (_, tenant) = try authorize(.readSecurityViews, tenant: input.path.tenantId)
-        let to = try input.query.to.map { raw throws(DomainError) in try CalendarDate.field("to", raw) } ?? Self.amsterdamDay(services.commands.time.now())
-        let from = try input.query.from.map { raw throws(DomainError) in try CalendarDate.field("from", raw) } ?? Self.day(to, plus: -30)
+        let to = try input.query.to.map { raw throws(DomainError) in try CalendarDate.field("to", raw) } ?? BusinessClock.standard.localDate(of: services.commands.time.now())
+        let from = try input.query.from.map { raw throws(DomainError) in try CalendarDate.field("from", raw) } ?? CalendarDate(dayNumber: to.dayNumber - 30) ?? to
         guard from <= to else { throw Problem.badRequest("from must not be after to") }
-        guard Self.day(from, plus: Self.maxStatisticsDays - 1) >= to else {
+        guard to.dayNumber - from.dayNumber < Self.maxStatisticsDays else {
             throw Problem.badRequest("at most \(Self.maxStatisticsDays) days per request")
         }
         try await requireTenant(tenant)
@@ -128,26 +128,6 @@ extension APIHandler {
         let views = services.views
         let page = try await withinDeadline { try await views.incidents(tenants: tenants, filter: filter, limit: limit, after: after) }
         return .init(incidents: page.incidents.map(Components.Schemas.IncidentListItem.init), next: page.next?.description)
-    }
-
-    static let amsterdam: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Amsterdam")!
-        return calendar
-    }()
-
-    static func amsterdamDay(_ date: Date) -> CalendarDate {
-        let c = amsterdam.dateComponents([.year, .month, .day], from: date)
-        return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
-    }
-
-    /// The day `days` days after `day` (before, when negative).
-    static func day(_ day: CalendarDate, plus days: Int) -> CalendarDate {
-        var utc = Calendar(identifier: .gregorian)
-        utc.timeZone = TimeZone(identifier: "UTC")!
-        let noon = utc.date(from: DateComponents(year: day.year, month: day.month, day: day.day, hour: 12))!
-        let c = utc.dateComponents([.year, .month, .day], from: utc.date(byAdding: .day, value: days, to: noon)!)
-        return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
     }
 }
 
