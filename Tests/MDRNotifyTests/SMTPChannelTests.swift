@@ -5,7 +5,9 @@ import Testing
 /// The e-mail channel against a real SMTP server (aiosmtpd, `ops/lib/smtp_sink.py`) on loopback.
 @Suite(.serialized)
 struct SMTPChannelTests {
-    func configuration(port: Int, timeout: Duration = .seconds(5)) -> SMTPConfiguration {
+    /// Generous: the sink is Python (aiosmtpd) doing TLS on a loaded two-core machine beside the whole suite; a timeout
+    /// there is the machine, not the channel. The timeout test sets its own.
+    func configuration(port: Int, timeout: Duration = .seconds(60)) -> SMTPConfiguration {
         SMTPConfiguration(
             host: "127.0.0.1", port: port, heloName: "mdr.test", from: "mdr@mdr.test", security: .none, timeout: timeout)
     }

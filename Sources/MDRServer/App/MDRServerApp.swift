@@ -72,7 +72,7 @@ public enum MDRServerApp {
         router.add(
             middleware: AuthenticationMiddleware(
                 tokens: services.tokens, timeout: configuration.requestTimeout, publicPaths: APIHandler.publicPaths,
-                oidc: configuration.oidc.map { OIDCVerifier(configuration: $0, logger: logger) }))
+                oidc: configuration.oidc.map { OIDCVerifier(configuration: $0, time: configuration.time, logger: logger) }))
         if let limit = configuration.ingestRateLimit {
             router.add(middleware: IngestRateLimitMiddleware(limiter: IngestRateLimiter(limit)))
         }

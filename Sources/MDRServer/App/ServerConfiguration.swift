@@ -1,4 +1,5 @@
 import Foundation
+import MDRApplication
 import MDRResponse
 import MDRNotify
 import MDRStore
@@ -36,6 +37,9 @@ public struct ServerConfiguration: Sendable {
     /// OpenID Connect bearer JWTs for people (`MDR_OIDC_*`, `OIDCConfiguration.fromEnvironment`); nil: only `mdr_…`
     /// tokens are accepted.
     public var oidc: OIDCConfiguration? = nil
+    /// The clock of the server's own checks (a token's expiry, the OIDC key set's age and refetch interval): the real
+    /// one, or a test's that moves only when told to.
+    public var time: any TimeSource = SystemTime()
 
     /// The configuration of one instance; `requestTimeout` and `startupTimeout` keep their defaults unless set.
     public init(

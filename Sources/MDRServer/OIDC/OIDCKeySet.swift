@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import JWTKit
 import Logging
+import MDRApplication
 import NIOCore
 import NIOHTTP1
 
@@ -35,24 +36,25 @@ actor OIDCKeySet {
         var collection: JWTKeyCollection
         /// Key id → the algorithm the key is used with (its `alg`, or the default of its type and curve).
         var algorithms: [String: String]
-        var fetchedAt: ContinuousClock.Instant
+        var fetchedAt: Date
     }
 
     private let configuration: OIDCConfiguration
     private let client: HTTPClient
     private let logger: Logger
-    private let clock = ContinuousClock()
+    private let time: any TimeSource
     private var keys: Keys?
     /// The key set's address: configured, or discovered once.
     private var jwksURL: URL?
-    private var lastAttempt: ContinuousClock.Instant?
+    private var lastAttempt: Date?
     private var lastAttemptFailed = false
     /// The fetch under way, which concurrent lookups wait for instead of starting their own. It is bounded by
     /// `fetchTimeout` per request, so it cannot outlive the service by much.
     private var fetching: Task<Void, Never>?
 
-    init(configuration: OIDCConfiguration, client: HTTPClient = .shared, logger: Logger) {
+    init(configuration: OIDCConfiguration, client: HTTPClient = .shared, time: any TimeSource = SystemTime(), logger: Logger) {
         self.configuration = configuration
+        self.time = time
         self.client = client
         self.logger = logger
         self.jwksURL = configuration.jwksURL
@@ -60,12 +62,12 @@ actor OIDCKeySet {
 
     /// The key with id `kid`, fetching the key set first when it is missing, old, or does not know `kid`.
     func lookup(kid: String) async -> Lookup {
-        if let keys, let found = Self.find(kid, in: keys), clock.now - keys.fetchedAt < configuration.keysMaxAge {
+        if let keys, let found = Self.find(kid, in: keys), Self.elapsed(since: keys.fetchedAt, now: time.now()) < configuration.keysMaxAge {
             return found
         }
         if let fetching {
             await fetching.value
-        } else if lastAttempt.map({ clock.now - $0 >= configuration.refetchInterval }) ?? true {
+        } else if lastAttempt.map({ Self.elapsed(since: $0, now: time.now()) >= configuration.refetchInterval }) ?? true {
             let task = Task { await self.fetch() }
             fetching = task
             await task.value
@@ -73,6 +75,10 @@ actor OIDCKeySet {
         }
         if let keys, let found = Self.find(kid, in: keys) { return found }
         return keys == nil || lastAttemptFailed ? .unavailable : .unknownKey
+    }
+
+    private static func elapsed(since start: Date, now: Date) -> Duration {
+        .milliseconds(Int64((now.timeIntervalSince(start) * 1000).rounded()))
     }
 
     private static func find(_ kid: String, in keys: Keys) -> Lookup? {
@@ -87,14 +93,14 @@ actor OIDCKeySet {
 
     /// Fetches the key set (discovering its address first if needed) and replaces the known keys with it.
     private func fetch() async {
-        lastAttempt = clock.now
+        lastAttempt = time.now()
         do {
             let url = try await keySetURL()
             let (collection, algorithms) = try await Self.keys(fromJWKS: try await get(url))
             guard !algorithms.isEmpty else {
                 throw FetchError(description: "the key set at \(url) holds no usable signing key (RSA, EC or Ed25519 with a kid)")
             }
-            keys = Keys(collection: collection, algorithms: algorithms, fetchedAt: clock.now)
+            keys = Keys(collection: collection, algorithms: algorithms, fetchedAt: time.now())
             lastAttemptFailed = false
             logger.info(
                 "fetched the OpenID Connect signing keys",

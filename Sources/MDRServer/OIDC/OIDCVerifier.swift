@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import JWTKit
 import Logging
+import MDRApplication
 import MDRDomain
 
 /// Turns an OpenID Connect bearer JWT into a `Principal`, or refuses it with a stable code.
@@ -14,10 +15,13 @@ import MDRDomain
 struct OIDCVerifier: Sendable {
     let configuration: OIDCConfiguration
     let keys: OIDCKeySet
+    /// Expiry, and the key set's age and refetch interval, are measured on this clock (a test's moves when told to).
+    let time: any TimeSource
 
-    init(configuration: OIDCConfiguration, logger: Logger) {
+    init(configuration: OIDCConfiguration, time: any TimeSource = SystemTime(), logger: Logger) {
         self.configuration = configuration
-        self.keys = OIDCKeySet(configuration: configuration, logger: logger)
+        self.time = time
+        self.keys = OIDCKeySet(configuration: configuration, time: time, logger: logger)
     }
 
     /// Whether a bearer token has the shape of a JWS in compact serialisation: three base64url parts, the first two
@@ -37,7 +41,8 @@ struct OIDCVerifier: Sendable {
     }
 
     /// The principal of a valid token.
-    func principal(for token: String, now: Date = Date()) async throws(OIDCRefusal) -> Principal {
+    func principal(for token: String) async throws(OIDCRefusal) -> Principal {
+        let now = time.now()
         let header = try Self.header(of: token)
         guard let algorithm = header.alg, OIDCKeySet.acceptedAlgorithms.contains(algorithm) else {
             throw .invalid("the token's algorithm '\(header.alg ?? "")' is not accepted: sign with RS256, PS256, ES256 or EdDSA keys")
