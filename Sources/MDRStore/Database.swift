@@ -4,6 +4,7 @@ import MDRDomain
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// Where the database is: parsed from a `postgres://user:password@host:port/database` URL (`MDR_DATABASE_URL`).
 public struct DatabaseConfiguration: Sendable, Equatable {
@@ -135,17 +136,74 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
     public var description: String { "the database did not answer in time" }
 }
 
-/// Runs `work` with a deadline: PostgresNIO's pool has no lease timeout, so request-path queries bring their own.
-public func withDeadline<T: Sendable>(_ timeout: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await work() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw DeadlineExceeded()
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
+/// Runs `work` with a deadline: PostgresNIO's pool has no lease timeout, so request-path queries and background rounds
+/// bring their own.
+///
+/// At the deadline the caller gets `DeadlineExceeded` at once and `work` is cancelled — but not waited for: a query on
+/// a connection the server has closed can stay unanswered for ever in PostgresNIO 1.33 (it does not honour
+/// cancellation there; see docs/decisions.md, "A closed connection can hang a query"), and a structured task group
+/// would wait for it. `onTimeout` runs first (to log, or to close the connection the work is stuck on). When the
+/// caller is cancelled, `work` is cancelled and waited for, up to the deadline: a stopped worker leaves no round
+/// running behind it.
+public func withDeadline<T: Sendable>(
+    _ timeout: Duration, onTimeout: @escaping @Sendable () async -> Void = {}, _ work: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let outcome = DeadlineOutcome<T>()
+    let worker = Task { outcome.finish(await Result { try await work() }) }
+    let timer = Task {
+        try? await Task.sleep(for: timeout)
+        guard !Task.isCancelled, outcome.finish(.failure(DeadlineExceeded())) else { return }
+        await onTimeout()
+        worker.cancel()
     }
+    let result = await withTaskCancellationHandler {
+        await outcome.value()
+    } onCancel: {
+        worker.cancel()
+    }
+    timer.cancel()
+    return try result.get()
+}
+
+/// The first of a work's result, its deadline and its caller's cancellation.
+final class DeadlineOutcome<T: Sendable>: Sendable {
+    private let state = Mutex<(result: Result<T, any Error>?, waiter: CheckedContinuation<Result<T, any Error>, Never>?)>((nil, nil))
+
+    /// Records `result` unless another was recorded first; returns whether it was the first.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let (first, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Result<T, any Error>, Never>?) in
+            guard s.result == nil else { return (false, nil) }
+            s.result = result
+            defer { s.waiter = nil }
+            return (true, s.waiter)
+        }
+        waiter?.resume(returning: result)
+        return first
+    }
+
+    func value() async -> Result<T, any Error> {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { s -> Result<T, any Error>? in
+                if let result = s.result { return result }
+                s.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    fileprivate init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
+
+/// A pooled connection the server had already closed when it was handed out: the work is not tried on it (a query on
+/// it may never be answered), and the caller retries on another.
+public struct ConnectionLost: Error, CustomStringConvertible {
+    public var description: String { "the pool handed out a connection the server had closed; try again" }
 }
 
 /// The server's error fields, found inside PostgresNIO's wrappers (`PostgresTransactionError`).
@@ -203,7 +261,10 @@ public struct DatabaseClient: Sendable {
         if let scope = TenantScope.current {
             return try await body(scope.connection)
         }
-        return try await pool.withConnection(isolation: isolation, body)
+        return try await pool.withConnection(isolation: isolation) { connection in
+            guard !connection.isClosed else { throw ConnectionLost() }
+            return try await body(connection)
+        }
     }
 
     public func withTransaction<Result>(
@@ -213,6 +274,9 @@ public struct DatabaseClient: Sendable {
         if let scope = TenantScope.current {
             return try await scope.connection.withTransaction(logger: logger, file: file, line: line, isolation: isolation, body)
         }
-        return try await pool.withTransaction(logger: logger, file: file, line: line, isolation: isolation, body)
+        return try await pool.withConnection(isolation: isolation) { connection in
+            guard !connection.isClosed else { throw ConnectionLost() }
+            return try await connection.withTransaction(logger: logger, file: file, line: line, isolation: isolation, body)
+        }
     }
 }
