@@ -173,7 +173,7 @@ struct IngestBench: AsyncParsableCommand {
     func checkpoints(_ database: Database) async throws -> [String: Int64] {
         var result: [String: Int64] = [:]
         for try await (t, p) in try await database.client.query(
-            "SELECT tenant_id, position FROM processor_checkpoints WHERE processor = 'correlator'", logger: benchLogger
+            "SELECT tenant_id, position FROM consumer_checkpoints WHERE consumer = 'correlator'", logger: benchLogger
         ).decode((String, Int64).self) {
             result[t] = p
         }

@@ -114,8 +114,8 @@ struct NotifyBench: AsyncParsableCommand {
             let settings = NotificationSettings(
                 dynamicRoutes: [ContactRoute(channel: .webhook, address: dynamicURL)], dynamicWebhookSecrets: [secret],
                 linkBase: "https://mdr.example")
-            let services = NotificationDeliveryService.services(settings: settings, store: store, time: time, pollInterval: .seconds(1), logger: benchLogger)
-            let notifier = services[0], delivery = services[1]
+            let (consumer, delivery) = NotificationDeliveryService.make(settings: settings, store: store, time: time, logger: benchLogger)
+            let notifier = TenantPipeline([consumer], store: store, logger: benchLogger)
             // The notifier must have caught up with the onboarding before the clock starts.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await notifier.run() }

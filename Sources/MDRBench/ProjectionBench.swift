@@ -111,17 +111,18 @@ struct ProjectionBench: AsyncParsableCommand {
             print("plain read: \(fmt(plainRate)) events/s (\(fmt(seconds(plain), 1)) s)")
 
             // Rebuild every view: reset them all, then drain the runner.
-            let runner = ProjectionRunner(ReadModels.standard(), store: store, pageSize: 5000, concurrency: concurrency, logger: benchLogger)
+            let runner = TenantPipeline(
+                ReadModels.standard(), store: store, configuration: .init(pageSize: 5000, concurrency: concurrency), logger: benchLogger)
             let rebuild = try await ContinuousClock().measure {
                 try await runner.resetAll()
                 try await runner.drain()
             }
             let rebuildRate = Double(total) / seconds(rebuild)
-            print("rebuild of \(runner.projections.count) views: \(fmt(seconds(rebuild), 1)) s, \(concurrency) pages at once")
+            print("rebuild of \(runner.consumers.count) views: \(fmt(seconds(rebuild), 1)) s, \(concurrency) pages at once")
 
             // Live: a runner as `mdr serve` runs it, while events are appended at `liveRate`; the lag is sampled.
             let lags = Shared<[Double]>([])
-            let live = ProjectionRunner(ReadModels.standard(), store: store, pollInterval: .seconds(1), concurrency: concurrency, logger: benchLogger)
+            let live = TenantPipeline(ReadModels.standard(), store: store, configuration: .init(concurrency: concurrency), logger: benchLogger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await live.run() }
                 group.addTask {

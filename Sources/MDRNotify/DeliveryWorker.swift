@@ -74,7 +74,7 @@ public final class NotificationDeliveryWorker: Service, Sendable {
     let email: SMTPChannel?
     let configuration: Configuration
     let time: any TimeSource
-    let wake: AppendSignal
+    let wake: Wakeup
     let logger: Logger
     public let actor = Principal.system("notifications")
     private let random = Mutex(SystemRandomNumberGenerator())
@@ -83,7 +83,7 @@ public final class NotificationDeliveryWorker: Service, Sendable {
 
     public init(
         outbox: NotificationOutbox, endpoints: WebhookEndpointStore, store: EventStore, webhook: WebhookChannel, email: SMTPChannel?,
-        configuration: Configuration = Configuration(), time: any TimeSource, wake: AppendSignal, logger: Logger
+        configuration: Configuration = Configuration(), time: any TimeSource, wake: Wakeup, logger: Logger
     ) {
         self.outbox = outbox
         self.endpoints = endpoints
@@ -99,7 +99,9 @@ public final class NotificationDeliveryWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        await wake.repeatRounds(pollInterval: configuration.pollInterval, logger: logger, what: "delivery") { try await self.runOnce() }
+        await RoundLoop.run(wakeup: wake, pollInterval: configuration.pollInterval, logger: logger, what: "delivery") {
+            try await self.runOnce() > 0 ? .busy : .idle
+        }
     }
 
     /// One round: queue due resends, then claim, deliver and record a batch. Returns the entries handled.
@@ -167,6 +169,7 @@ public final class NotificationDeliveryWorker: Service, Sendable {
     func record(_ attempts: [(ClaimedNotification, AttemptResult)]) async throws {
         let now = time.now()
         var events: [TenantID: [EventToAppend]] = [:]
+        var appended: [TenantID: Int64] = [:]
         var gone: [String] = []
         let decided = attempts.map { claim, result in (claim, result, decide(claim, result, now: now)) }
         try await store.database.client.withTransaction(logger: logger) { connection in
@@ -180,10 +183,12 @@ public final class NotificationDeliveryWorker: Service, Sendable {
                 events[entry.tenant, default: []].append(EventToAppend(event, eventID: id, metadata: metadata))
             }
             for tenant in events.keys.sorted() {
-                _ = try await self.store.append(tenant: tenant, events: events[tenant]!, expectations: [:], command: nil, on: connection)
+                appended[tenant] = try await self.store.append(
+                    tenant: tenant, events: events[tenant]!, expectations: [:], command: nil, on: connection
+                ).lastPosition
             }
         }
-        for tenant in events.keys { store.signal.appended(tenant: tenant, position: 0) }
+        for (tenant, last) in appended { store.signal.appended(tenant: tenant, position: last) }
         for url in Set(gone) {
             try await endpoints.disable(url: url, reason: "answered 410 Gone", at: now)
             logger.warning("webhook endpoint disabled: it answered 410 Gone", metadata: ["url": "\(url)"])
@@ -260,22 +265,20 @@ public final class NotificationDeliveryWorker: Service, Sendable {
 public struct NotificationDeliveryService: Service {
     let settings: NotificationSettings
     let store: EventStore
-    let wake: AppendSignal
+    let wake: Wakeup
     let time: any TimeSource
     let logger: Logger
 
-    /// The notifier (a `ProcessorRunner`) and this service (the delivery worker), to run beside the other processors.
-    public static func services(
-        settings: NotificationSettings, store: EventStore, time: any TimeSource = SystemTime(), pollInterval: Duration = .seconds(1), logger: Logger
-    ) -> [any Service] {
-        let wake = AppendSignal()
+    /// The notifier (a consumer of the pipeline) and this service (the delivery workers), which the notifier wakes when
+    /// it has planned entries.
+    public static func make(
+        settings: NotificationSettings, store: EventStore, time: any TimeSource = SystemTime(), logger: Logger
+    ) -> (notifier: any LogConsumer, service: NotificationDeliveryService) {
+        let wake = Wakeup()
         let notifier = Notifier(
             planner: NotificationPlanner(dynamic: settings.dynamicRoutes, linkBase: settings.linkBase),
             outbox: NotificationOutbox(database: store.database, logger: logger), wake: wake, time: time)
-        return [
-            ProcessorRunner(notifier, store: store, pollInterval: pollInterval, logger: logger),
-            NotificationDeliveryService(settings: settings, store: store, wake: wake, time: time, logger: logger),
-        ]
+        return (ProcessManager(notifier), NotificationDeliveryService(settings: settings, store: store, wake: wake, time: time, logger: logger))
     }
 
     public func run() async throws {

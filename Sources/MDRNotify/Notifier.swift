@@ -17,7 +17,7 @@ public struct NotifierState: Sendable {
     public init() {}
 }
 
-/// The notifier: follows each tenant's log (run by `ProcessorRunner`, checkpoint `notifier`) and writes one outbox
+/// The notifier: follows each tenant's log (a consumer of the pipeline, position `notifier`) and writes one outbox
 /// entry per route for every notified fact — confirmed P1/P2 incidents, isolation and quarantine steps, SLA breaches — and a fallback
 /// notice to Dynamic for every notification that failed for good. The entries are inserted in the transaction that
 /// moves the checkpoint, with ids derived from the cause, so each fact is planned exactly once.
@@ -29,7 +29,7 @@ public struct Notifier: TenantLogProcessor {
 
     public let name = "notifier"
     public let actor = Principal.system("notifier")
-    public let eventTypes = [
+    public let eventTypes: Set<String> = [
         TenantOnboarded.eventType, ContactsUpdated.eventType, IncidentConfirmed.eventType, DeviceIsolationRequested.eventType,
         DeviceIsolated.eventType, DeviceIsolationFailed.eventType, DeviceReleaseRequested.eventType, DeviceReleased.eventType, DeviceReleaseFailed.eventType,
         SlaBreached.eventType, FileQuarantineRequested.eventType, FileQuarantined.eventType, FileQuarantineFailed.eventType,
@@ -40,11 +40,11 @@ public struct Notifier: TenantLogProcessor {
     public let planner: NotificationPlanner
     public let outbox: NotificationOutbox
     /// Woken after entries are committed, so a worker in this process starts at once.
-    public let wake: AppendSignal
+    public let wake: Wakeup
     public let time: any TimeSource
     public let staleAfter: TimeInterval
 
-    public init(planner: NotificationPlanner, outbox: NotificationOutbox, wake: AppendSignal, time: any TimeSource, staleAfter: TimeInterval = 86_400) {
+    public init(planner: NotificationPlanner, outbox: NotificationOutbox, wake: Wakeup, time: any TimeSource, staleAfter: TimeInterval = 86_400) {
         self.planner = planner
         self.outbox = outbox
         self.wake = wake
@@ -52,28 +52,15 @@ public struct Notifier: TenantLogProcessor {
         self.staleAfter = staleAfter
     }
 
-    public func evolve(_ state: NotifierState, _ event: RecordedEvent) throws -> NotifierState {
-        var state = state
-        try evolve(&state, event)
-        return state
-    }
-
-    public func evolve(_ state: inout NotifierState, _ event: RecordedEvent) throws {
-        Self.apply(try event.decoded(), to: &state)
-    }
-
-    public func react(to event: RecordedEvent, in state: NotifierState) throws -> [NotifierReaction] {
-        reactions(to: event, try event.decoded(), in: state)
-    }
-
-    public func step(_ state: inout NotifierState, _ event: RecordedEvent) throws -> [NotifierReaction] {
-        let decoded = try event.decoded()
+    public func step(_ state: inout NotifierState, _ event: PipelineEvent) throws -> [NotifierReaction] {
+        let decoded = try event.event()
         let reactions = reactions(to: event, decoded, in: state)
         Self.apply(decoded, to: &state)
         return reactions
     }
 
-    public func commit(_ reactions: [NotifierReaction], tenant: TenantID, store: EventStore, on connection: PostgresConnection) async throws -> Int64? {
+    public func commit(_ reactions: [NotifierReaction], in round: PipelineRound) async throws {
+        let tenant = round.tenant, connection = round.connection
         var entries: [OutboxEntry] = []
         for reaction in reactions {
             switch reaction {
@@ -86,11 +73,8 @@ public struct Notifier: TenantLogProcessor {
             }
         }
         try await outbox.insert(entries, on: connection)
-        return nil
-    }
-
-    public func didCommit(tenant: TenantID) {
-        wake.appended(tenant: tenant, position: 0)
+        let wake = self.wake
+        round.onCommit { wake.wake() }
     }
 
     static func apply(_ event: DomainEvent, to state: inout NotifierState) {
@@ -99,7 +83,7 @@ public struct Notifier: TenantLogProcessor {
         if case .contactsUpdated = event { state.tenant = TenantDecider.evolve(state.tenant, event) }
     }
 
-    func reactions(to event: RecordedEvent, _ decoded: DomainEvent, in state: NotifierState) -> [NotifierReaction] {
+    func reactions(to event: PipelineEvent, _ decoded: DomainEvent, in state: NotifierState) -> [NotifierReaction] {
         let cause = NotificationCause(eventID: event.eventID, position: event.position)
         if case .notificationAcknowledged(let e) = decoded {
             return [.acknowledge(notificationID: e.notificationID, by: e.acknowledgedBy, at: e.acknowledgedAt)]

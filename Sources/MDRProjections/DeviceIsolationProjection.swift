@@ -12,7 +12,7 @@ import PostgresNIO
 public struct DeviceIsolationProjection: Projection {
     public let name = "device-isolation"
     public let version = 1
-    public let eventTypes = [
+    public let eventTypes: Set<String>? = [
         SignalIngested.eventType, DeviceIsolationRequested.eventType, DeviceIsolated.eventType, DeviceIsolationFailed.eventType,
         DeviceReleaseRequested.eventType, DeviceReleased.eventType, DeviceReleaseFailed.eventType,
     ]
@@ -59,12 +59,13 @@ public struct DeviceIsolationProjection: Projection {
         }
     }
 
-    public func apply(_ events: [RecordedEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
+    public func apply(_ events: [PipelineEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
         // Devices named by signals: first and last time a signal named them, per device of this page.
         var seen: [DeviceID: (first: Date, last: Date)] = [:]
         var changes: [Change] = []
-        for recorded in events {
-            let event = try recorded.decoded()
+        for piped in events {
+            let recorded = piped.record
+            let event = try piped.event()
             if case .signalIngested(let e) = event {
                 for device in e.signal.entities.devices {
                     let known = seen[device]

@@ -16,7 +16,7 @@ public struct IncidentsProjection: Projection {
     public let name = "incidents"
     public let version = 1
     /// Every type: the timeline takes any event of an incident's stream, including types added later.
-    public let eventTypes = EventCodec.knownTypes
+    public let eventTypes: Set<String>? = nil
 
     public init() {}
 
@@ -118,14 +118,33 @@ public struct IncidentsProjection: Projection {
 
     static func rank(_ severity: Severity) -> Int { Severity.allCases.firstIndex(of: severity)! }
 
-    public func apply(_ events: [RecordedEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
+    public func apply(_ events: [PipelineEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
         var page = Page()
-        for recorded in events {
-            for fact in Self.facts(of: try recorded.decoded(), stream: recorded.stream) {
-                page.add(fact, recorded)
+        for piped in events {
+            for fact in Self.facts(of: try piped.event(), stream: piped.stream) {
+                page.add(fact, piped.record)
             }
         }
         try await page.write(tenant: tenant, on: connection)
+    }
+
+    /// Forgets the removed incidents (with their signals' membership and timelines) and signals: what a rebuild from the
+    /// remaining log would not hold.
+    public func forget(streams: [StreamName], tenant: TenantID, on connection: PostgresConnection) async throws {
+        let removed = RemovedStreams(streams)
+        for table in ["incident_view", "incident_signal_view", "incident_timeline_view"] {
+            var binds = PostgresBindings()
+            try binds.append(tenant.rawValue)
+            try binds.append(removed.incidents)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE tenant_id = $1 AND incident_id = ANY($2)", binds: binds),
+                logger: Logger.projections)
+        }
+        try await connection.query(
+            """
+            DELETE FROM signal_view v USING unnest(\(removed.signalSources), \(removed.signalAlerts)) AS r (source, alert)
+            WHERE v.tenant_id = \(tenant.rawValue) AND v.source = r.source AND v.source_alert_id = r.alert
+            """, logger: Logger.projections)
     }
 
     public func reset(on connection: PostgresConnection) async throws {

@@ -21,7 +21,7 @@ public struct ReadModels: Sendable {
     }
 
     /// How far each standard projection is behind each tenant's log; `tenants` limits the answer (nil: all).
-    public func lag(tenants: [TenantID]? = nil, projections: [String] = ReadModels.standard().map(\.name)) async throws -> [ProjectionLag] {
-        try await ProjectionRunner.lag(of: projections, database: database, tenants: tenants, logger: logger)
+    public func lag(tenants: [TenantID]? = nil, projections: [String] = ReadModels.standard().map(\.name)) async throws -> [ConsumerLag] {
+        try await ConsumerLag.of(projections, database: database, tenants: tenants, logger: logger)
     }
 }

@@ -13,7 +13,7 @@ import PostgresNIO
 public struct SignalStatisticsProjection: Projection {
     public let name = "signal-statistics"
     public let version = 2  // 2: severity (migration 0009)
-    public let eventTypes = [SignalIngested.eventType, SignalUpdated.eventType]
+    public let eventTypes: Set<String>? = [SignalIngested.eventType, SignalUpdated.eventType]
 
     public init() {}
 
@@ -26,13 +26,13 @@ public struct SignalStatisticsProjection: Projection {
         }
     }
 
-    public func apply(_ events: [RecordedEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
+    public func apply(_ events: [PipelineEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
         var sources: [String] = []
         var severities: [String] = []
         var outcomes: [String] = []
         var times: [Date] = []
-        for recorded in events {
-            guard let counted = Self.count(try recorded.decoded()) else { continue }
+        for piped in events {
+            guard let counted = Self.count(try piped.event()) else { continue }
             sources.append(counted.source.rawValue)
             severities.append(counted.severity.rawValue)
             outcomes.append(counted.outcome.rawValue)

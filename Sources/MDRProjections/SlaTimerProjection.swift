@@ -13,7 +13,7 @@ import PostgresNIO
 public struct SlaTimerProjection: Projection {
     public let name = SlaTimerProjection.projectionName
     public let version = 1
-    public let eventTypes = [TenantOnboarded.eventType, SlaBreached.eventType] + SlaFact.eventTypes
+    public let eventTypes: Set<String>? = Set([TenantOnboarded.eventType, SlaBreached.eventType] + SlaFact.eventTypes)
     /// The policy and business clock the timers are measured with.
     public let policy: SlaPolicy
     public let clock: BusinessClock
@@ -26,13 +26,13 @@ public struct SlaTimerProjection: Projection {
         self.clock = clock
     }
 
-    public func apply(_ events: [RecordedEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
+    public func apply(_ events: [PipelineEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
         let logger = Logger.projections
         var decoded: [(RecordedEvent, DomainEvent)] = []
         var incidentIDs = Set<IncidentID>()
-        for recorded in events {
-            let event = try recorded.decoded()
-            decoded.append((recorded, event))
+        for piped in events {
+            let event = try piped.event()
+            decoded.append((piped.record, event))
             if let (id, _) = SlaFact.from(event) { incidentIDs.insert(id) }
         }
 
@@ -109,6 +109,15 @@ public struct SlaTimerProjection: Projection {
                 WHERE v.tenant_id = \(tenant.rawValue) AND v.incident_id = u.incident AND v.target = u.target
                 """, logger: logger)
         }
+    }
+
+    /// Forgets the removed incidents' timers.
+    public func forget(streams: [StreamName], tenant: TenantID, on connection: PostgresConnection) async throws {
+        let incidents = RemovedStreams(streams).incidents
+        try await connection.query(
+            "DELETE FROM sla_incident_view WHERE tenant_id = \(tenant.rawValue) AND incident_id = ANY(\(incidents))", logger: Logger.projections)
+        try await connection.query(
+            "DELETE FROM sla_timer_view WHERE tenant_id = \(tenant.rawValue) AND incident_id = ANY(\(incidents))", logger: Logger.projections)
     }
 
     public func reset(on connection: PostgresConnection) async throws {

@@ -9,10 +9,9 @@ import ServiceLifecycle
 /// The isolation process manager: turns `DeviceIsolationRequested`, `DeviceReleaseRequested` and
 /// `FileQuarantineRequested` into EDR actions and appends their outcome.
 ///
-/// Per round:
-/// 1. **Discover**: per tenant, the requests past the responder's checkpoint (`processor_checkpoints`, claimed with
-///    `FOR UPDATE SKIP LOCKED`) become rows of `response_actions`, in the transaction that moves the checkpoint.
-/// 2. **Claim**: due rows are leased (`leased_until`) in one statement with `FOR UPDATE SKIP LOCKED`, so several
+/// 1. **Plan**: its `ResponsePlanner`, a consumer of the pipeline (position `responder`), turns each request into a
+///    row of `response_actions`, in the round's transaction, and wakes the worker.
+/// 2. **Claim** (this worker, per round): due rows are leased (`leased_until`) in one statement with `FOR UPDATE SKIP LOCKED`, so several
 ///    instances never work on the same request at once; the EDR is then called outside any transaction.
 ///    Isolation and release of one device are carried out in log order; a stop-and-quarantine does not wait for them.
 /// 3. **Record**: a new request is submitted (idempotency key: the request event's id) and `EDRActionSubmitted` is
@@ -60,8 +59,6 @@ public final class Responder: Service, Sendable {
 
     /// What one round did.
     public struct Round: Sendable, Equatable {
-        /// Requests newly found in the log.
-        public var discovered = 0
         /// Requests claimed and worked on.
         public var claimed = 0
         /// `EDRActionSubmitted` events appended.
@@ -74,7 +71,7 @@ public final class Responder: Service, Sendable {
 
     /// Who the responder's events are appended as.
     public static let actor = Principal.system("responder")
-    /// Its checkpoint's name in `processor_checkpoints`.
+    /// Its planner's position's name in `consumer_checkpoints`.
     public static let name = "responder"
     /// The request events it reacts to.
     public static let requestTypes = [DeviceIsolationRequested.eventType, DeviceReleaseRequested.eventType, FileQuarantineRequested.eventType]
@@ -86,6 +83,12 @@ public final class Responder: Service, Sendable {
     let logger: Logger
     /// This instance's name in `leased_by`.
     let instance: String
+    /// Woken by the planner when it has added requests.
+    public let wakeup = Wakeup()
+    /// The consumer of the pipeline that turns requests in the log into this worker's rows.
+    public var planner: ResponsePlanner {
+        ResponsePlanner(time: time, actionTimeout: configuration.actionTimeout, wakeup: wakeup, logger: logger)
+    }
 
     public init(
         store: EventStore, connectors: any EDRConnectorSource, time: any TimeSource = SystemTime(), configuration: Configuration = .init(),
@@ -114,35 +117,21 @@ public final class Responder: Service, Sendable {
     // MARK: Service
 
     /// Runs until graceful shutdown: a round, then a wait until the next request is due (at most the poll interval) or
-    /// an append wakes it.
+    /// the planner adds one.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let generation = self.store.signal.generation
-                var wait = self.configuration.pollInterval
-                do {
-                    let round = try await self.runOnce()
-                    if round.discovered > 0 || round.claimed >= self.configuration.batchSize { continue }
-                    if let next = try await self.nextDue() {
-                        let seconds = max(0, next.timeIntervalSince(self.time.now())) + 0.001
-                        wait = min(wait, .milliseconds(Int64((seconds * 1000).rounded(.up))))
-                    }
-                } catch {
-                    if Task.isCancelled { return }
-                    self.logger.error("responder round failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                await self.store.signal.wait(after: generation, timeout: wait)
-            }
+        await RoundLoop.run(wakeup: wakeup, pollInterval: configuration.pollInterval, logger: logger, what: "responder") {
+            let round = try await self.runOnce()
+            if round.claimed >= self.configuration.batchSize { return .busy }
+            guard let next = try await self.nextDue() else { return .idle }
+            let seconds = max(0, next.timeIntervalSince(self.time.now())) + 0.001
+            return RoundOutcome(more: false, nextDue: .milliseconds(Int64((seconds * 1000).rounded(.up))))
         }
     }
 
-    /// One round at `time.now()`: discover new requests, then work on the due ones.
+    /// One round at `time.now()`: claim the due requests and take each one step.
     @discardableResult
     public func runOnce() async throws -> Round {
         var round = Round()
-        for tenant in try await tenantsWithNewEvents() {
-            round.discovered += try await discover(tenant)
-        }
         let claimed = try await claim()
         round.claimed = claimed.count
         for item in claimed {
@@ -173,76 +162,10 @@ public final class Responder: Service, Sendable {
         return nil
     }
 
-    // MARK: Discover
-
-    func tenantsWithNewEvents() async throws -> [TenantID] {
-        try await store.tenantsAhead(ofProcessor: Self.name)
-    }
-
-    /// Turns one page of a tenant's new requests into `response_actions` rows and moves the checkpoint; returns the
-    /// number of requests found (0 when another instance holds the tenant).
-    func discover(_ tenant: TenantID) async throws -> Int {
-        let now = time.now()
-        let deadline = now.addingTimeInterval(Self.seconds(configuration.actionTimeout))
-        let pageSize = 500
-        return try await transaction { connection in
-            try await connection.query(
-                "INSERT INTO processor_checkpoints (tenant_id, processor) VALUES (\(tenant.rawValue), \(Self.name)) ON CONFLICT DO NOTHING",
-                logger: self.logger)
-            var checkpoint: Int64? = nil
-            for try await position in try await connection.query(
-                """
-                SELECT position FROM processor_checkpoints WHERE tenant_id = \(tenant.rawValue) AND processor = \(Self.name)
-                FOR UPDATE SKIP LOCKED
-                """, logger: self.logger
-            ).decode(Int64.self) {
-                checkpoint = position
-            }
-            guard let checkpoint else { return 0 }
-            var head: Int64 = 0
-            for try await position in try await connection.query(
-                "SELECT last_position FROM tenant_heads WHERE tenant_id = \(tenant.rawValue)", logger: self.logger
-            ).decode(Int64.self) {
-                head = position
-            }
-            let page = try await self.store.readLog(
-                tenant: tenant, after: checkpoint, limit: pageSize, types: Self.requestTypes, on: connection
-            ).filter { $0.position <= head }
-            let reached = page.count < pageSize ? head : page.last!.position
-
-            var requests: [Request] = []
-            for recorded in page {
-                if let request = Request(recorded) { requests.append(request) }
-            }
-            if !requests.isEmpty {
-                try await connection.query(
-                    """
-                    INSERT INTO response_actions (tenant_id, request_event_id, position, action, device_id, incident_id, isolation_type,
-                        sha1, comment, requested_at, next_attempt_at, deadline)
-                    SELECT \(tenant.rawValue), u.id, u.position, u.action, u.device, nullif(u.incident, '')::uuid, nullif(u.type, ''),
-                           nullif(u.sha1, ''), u.comment, u.requested_at, \(now), \(deadline)
-                    FROM unnest(\(requests.map(\.eventID))::uuid[], \(requests.map(\.position))::bigint[],
-                                \(requests.map(\.action.rawValue))::text[], \(requests.map(\.device.rawValue))::text[],
-                                \(requests.map { $0.incident?.rawValue.uuidString ?? "" })::text[],
-                                \(requests.map { $0.isolationType?.rawValue ?? "" })::text[], \(requests.map { $0.sha1 ?? "" })::text[],
-                                \(requests.map(\.comment))::text[], \(requests.map(\.requestedAt))::timestamptz[])
-                         AS u(id, position, action, device, incident, type, sha1, comment, requested_at)
-                    ON CONFLICT DO NOTHING
-                    """, logger: self.logger)
-            }
-            try await connection.query(
-                """
-                UPDATE processor_checkpoints SET position = \(max(checkpoint, reached)), updated_at = now()
-                WHERE tenant_id = \(tenant.rawValue) AND processor = \(Self.name)
-                """, logger: self.logger)
-            return requests.count
-        }
-    }
-
     // MARK: Claim
 
     /// A request the responder works on: what was asked, and how far it got.
-    struct Request: Sendable {
+    public struct Request: Sendable {
         var tenant: TenantID
         var eventID: UUID
         var position: Int64
@@ -259,8 +182,8 @@ public final class Responder: Service, Sendable {
         var attempts = 0
         var deadline = Date.distantFuture
 
-        init?(_ recorded: RecordedEvent) {
-            guard let event = try? recorded.decoded() else { return nil }
+        init?(_ recorded: PipelineEvent) throws {
+            let event = try recorded.event()
             tenant = recorded.tenant
             eventID = recorded.eventID
             position = recorded.position

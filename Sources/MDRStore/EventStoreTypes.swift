@@ -115,7 +115,8 @@ public struct RecordedEvent: Sendable, Hashable {
 
     /// The domain event; throws for a type this build does not know.
     public func decoded() throws -> DomainEvent {
-        try EventCodec.decode(type: type, schemaVersion: schemaVersion, data: Data(data.utf8))
+        EventDecodeCounter.countOne()
+        return try EventCodec.decode(type: type, schemaVersion: schemaVersion, data: Data(data.utf8))
     }
 }
 

@@ -374,3 +374,14 @@ public struct WebhookEndpointStore: Sendable {
         return result
     }
 }
+
+extension NotificationOutbox: StreamForgetting {
+    /// Forgets the settled entries of removed notification streams (pending ones are still work).
+    public func forget(streams: [StreamName], tenant: TenantID, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            DELETE FROM notification_outbox
+            WHERE tenant_id = \(tenant.rawValue) AND notification_id = ANY(\(RemovedStreams(streams).notifications)) AND status IN ('delivered', 'failed')
+            """, logger: logger)
+    }
+}

@@ -80,9 +80,13 @@ public struct RetentionStore: Sendable {
     public static let defaultMonths = 24
 
     let database: Database
+    /// What holds rows derived from the removed streams beyond the log (the views, the notification outbox): each is
+    /// asked to forget them in the cut's transaction. Retention writes no table of theirs.
+    let forgetting: [any StreamForgetting]
 
-    public init(database: Database) {
+    public init(database: Database, forgetting: [any StreamForgetting] = []) {
         self.database = database
+        self.forgetting = forgetting
     }
 
     // MARK: Policies
@@ -244,7 +248,8 @@ public struct RetentionStore: Sendable {
                 """, logger: logger
             ).decode(Int64.self) { deleted = n }
             try await connection.query("SET LOCAL mdr.retention = 'off'", logger: logger)
-            try await Self.purgeViews(tenant: tenant, streams: streams, on: connection, logger: logger)
+            let removed = streams.map(StreamName.init(rawValue:))
+            for owner in self.forgetting { try await owner.forget(streams: removed, tenant: tenant, on: connection) }
             guard deleted == count else {
                 try? FileManager.default.removeItem(at: partial)
                 throw DomainError(.retentionConflict, .conflict, "the log changed during the cut (archived \(count), removing \(deleted)): run it again")
@@ -262,45 +267,6 @@ public struct RetentionStore: Sendable {
                 metadata: ["tenant": "\(tenant)", "cut": "\(cutID)", "removed": "\(count)", "archive": "\(destination.path)"])
             return cut
         }
-    }
-
-    /// Removes what the views derived from the removed streams, in the cut's transaction: the incidents with their
-    /// signals, timelines and SLA timers, the signals, and the settled notifications. A view rebuilt from the log would
-    /// hold none of it either. The daily signal counts stay: they name no incident, signal or person.
-    static func purgeViews(tenant: TenantID, streams: [String], on connection: PostgresConnection, logger: Logger) async throws {
-        var incidents: [UUID] = []
-        var signalSources: [String] = [], signalAlerts: [String] = []
-        var notifications: [String] = []
-        for stream in streams {
-            let parts = stream.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            switch parts.first {
-            case "incident" where parts.count >= 2:
-                if let id = UUID(uuidString: parts.dropFirst().joined(separator: ":")) { incidents.append(id) }
-            case "signal" where parts.count == 3:
-                signalSources.append(parts[1])
-                signalAlerts.append(parts[2])
-            case "notification" where parts.count >= 2:
-                notifications.append(parts.dropFirst().joined(separator: ":"))
-            default: break
-            }
-        }
-        for table in ["incident_view", "incident_signal_view", "incident_timeline_view", "sla_incident_view", "sla_timer_view"] {
-            var binds = PostgresBindings()
-            try binds.append(tenant.rawValue)
-            try binds.append(incidents)
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE tenant_id = $1 AND incident_id = ANY($2)", binds: binds), logger: logger)
-        }
-        try await connection.query(
-            """
-            DELETE FROM signal_view v USING unnest(\(signalSources), \(signalAlerts)) AS r (source, alert)
-            WHERE v.tenant_id = \(tenant.rawValue) AND v.source = r.source AND v.source_alert_id = r.alert
-            """, logger: logger)
-        try await connection.query(
-            """
-            DELETE FROM notification_outbox
-            WHERE tenant_id = \(tenant.rawValue) AND notification_id = ANY(\(notifications)) AND status IN ('delivered', 'failed')
-            """, logger: logger)
     }
 
     /// The cuts made, oldest first; of one tenant, or of all.
@@ -348,4 +314,36 @@ extension DomainError.Code {
     public static let invalidRetention: Self = "invalid_retention"
     public static let archiveNotWritable: Self = "archive_not_writable"
     public static let retentionConflict: Self = "retention_conflict"
+}
+
+/// Something that keeps rows derived from a tenant's streams beyond the log (a view, the notification outbox). A
+/// retention cut asks it to forget the streams it removes, in the cut's transaction, so that what remains is what a
+/// rebuild from the remaining log would give.
+public protocol StreamForgetting: Sendable {
+    func forget(streams: [StreamName], tenant: TenantID, on connection: PostgresConnection) async throws
+}
+
+/// The parts of stream names that rows are keyed by.
+public struct RemovedStreams: Sendable {
+    public var incidents: [UUID] = []
+    /// Signals by (source, source alert id).
+    public var signalSources: [String] = []
+    public var signalAlerts: [String] = []
+    public var notifications: [String] = []
+
+    public init(_ streams: [StreamName]) {
+        for stream in streams {
+            let parts = stream.rawValue.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            switch parts.first {
+            case "incident" where parts.count >= 2:
+                if let id = UUID(uuidString: parts.dropFirst().joined(separator: ":")) { incidents.append(id) }
+            case "signal" where parts.count == 3:
+                signalSources.append(parts[1])
+                signalAlerts.append(parts[2])
+            case "notification" where parts.count >= 2:
+                notifications.append(parts.dropFirst().joined(separator: ":"))
+            default: break
+            }
+        }
+    }
 }

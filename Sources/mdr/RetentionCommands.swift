@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MDRDomain
+import MDRProjections
 import MDRStore
 
 /// `mdr retention`: archive and remove security events past their retention (docs/audit.md, "Retention").
@@ -88,7 +89,8 @@ struct RetentionCommand: AsyncParsableCommand {
             let fallbackMonths = defaultMonths
             try await reportingRefusals {
                 try await database.withDatabase { db in
-                    let retention = RetentionStore(database: db)
+                    let retention = RetentionStore(
+                        database: db, forgetting: ReadModels.standard() + [NotificationOutbox(database: db)] as [any StreamForgetting])
                     let policies = try await retention.policies()
                     var tenants = [TenantID]()
                     if let tenantFilter { tenants = [tenantFilter] } else { tenants = try await EventStore(database: db).tenants() }

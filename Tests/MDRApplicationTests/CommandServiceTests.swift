@@ -13,14 +13,14 @@ struct Harness {
     let commands: CommandService
     let queries: QueryService
     let time: ManualTime
-    let processor: ProcessorRunner<CorrelationProcessor>
+    let processor: TenantPipeline
 
     init(_ db: Database) {
         store = EventStore(database: db)
         time = ManualTime(t0)
         commands = CommandService(store: store, time: time)
         queries = QueryService(store: store)
-        processor = ProcessorRunner(CorrelationProcessor(), store: store, logger: TestDatabase.logger)
+        processor = TenantPipeline([ProcessManager(CorrelationProcessor())], store: store, logger: TestDatabase.logger)
     }
 
     func context(_ principal: Principal = Fixtures.soc, key: String? = nil) -> CommandContext {

@@ -39,8 +39,8 @@ struct ProcessorRunnerTests {
                 // The second instance's pool runs until its runner has stopped (a query on a stopped pool waits forever).
                 pools.addTask { await second.run() }
                 defer { pools.cancelAll() }
-                let other = ProcessorRunner(CorrelationProcessor(), store: EventStore(database: second), pollInterval: .milliseconds(10), logger: TestDatabase.logger)
-                let mine = ProcessorRunner(CorrelationProcessor(), store: h.store, pollInterval: .milliseconds(10), logger: TestDatabase.logger)
+                let other = TenantPipeline([ProcessManager(CorrelationProcessor())], store: EventStore(database: second), configuration: .init(pollInterval: .milliseconds(10)), logger: TestDatabase.logger)
+                let mine = TenantPipeline([ProcessManager(CorrelationProcessor())], store: h.store, configuration: .init(pollInterval: .milliseconds(10)), logger: TestDatabase.logger)
                 try await withThrowingTaskGroup(of: Void.self) { runners in
                     runners.addTask { while !Task.isCancelled { _ = try? await other.runOnce(); try? await Task.sleep(for: .milliseconds(2)) } }
                     runners.addTask { while !Task.isCancelled { _ = try? await mine.runOnce(); try? await Task.sleep(for: .milliseconds(3)) } }
@@ -69,7 +69,7 @@ struct ProcessorRunnerTests {
                 try await h.processor.drain()
                 // A fresh runner (empty cache) over the same log reacts to nothing new and appends nothing.
                 let before = try await h.store.head(tenant: acme)
-                let fresh = ProcessorRunner(CorrelationProcessor(), store: h.store, logger: TestDatabase.logger)
+                let fresh = TenantPipeline([ProcessManager(CorrelationProcessor())], store: h.store, logger: TestDatabase.logger)
                 try await fresh.drain()
                 #expect(try await h.store.head(tenant: acme) == before)
                 return try await h.incidents().map(\.id)

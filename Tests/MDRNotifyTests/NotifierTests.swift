@@ -24,8 +24,8 @@ struct NotifyHarness {
     let store: EventStore
     let commands: CommandService
     let time: ManualTime
-    let correlator: ProcessorRunner<CorrelationProcessor>
-    let notifier: ProcessorRunner<Notifier>
+    let correlator: TenantPipeline
+    let notifier: TenantPipeline
     let worker: NotificationDeliveryWorker
     let outbox: NotificationOutbox
     let endpoints: WebhookEndpointStore
@@ -36,12 +36,12 @@ struct NotifyHarness {
         store = EventStore(database: database)
         time = ManualTime(start)
         commands = CommandService(store: store, time: time)
-        correlator = ProcessorRunner(CorrelationProcessor(), store: store, logger: TestDatabase.logger)
+        correlator = TenantPipeline([ProcessManager(CorrelationProcessor())], store: store, logger: TestDatabase.logger)
         outbox = NotificationOutbox(database: database)
         endpoints = WebhookEndpointStore(database: database)
-        let wake = AppendSignal()
-        notifier = ProcessorRunner(
-            Notifier(planner: NotificationPlanner(dynamic: dynamic, linkBase: "https://mdr.example"), outbox: outbox, wake: wake, time: time),
+        let wake = Wakeup()
+        notifier = TenantPipeline(
+            [ProcessManager(Notifier(planner: NotificationPlanner(dynamic: dynamic, linkBase: "https://mdr.example"), outbox: outbox, wake: wake, time: time))],
             store: store, logger: TestDatabase.logger)
         worker = NotificationDeliveryWorker(
             outbox: outbox, endpoints: endpoints, store: store,

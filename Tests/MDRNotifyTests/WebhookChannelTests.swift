@@ -91,7 +91,9 @@ struct WebhookChannelLoopbackTests {
         let start = clock.now
         let outcome = try await withLoopbackReceiver(receiver) { url in await quick.deliver(notification(), to: url) }
         #expect(outcome == .failed(.timeout))
-        #expect(clock.now - start < .seconds(10))
+        // The receiver never answers: ending at all is the timeout's doing. The bound only has to be far below "for
+        // ever" (starting and stopping the receiver takes seconds on a loaded machine).
+        #expect(clock.now - start < .seconds(60))
         #expect(await receiver.received.count == 1)
     }
 

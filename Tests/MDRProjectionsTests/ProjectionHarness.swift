@@ -17,16 +17,16 @@ struct ProjectionHarness {
     let store: EventStore
     let commands: CommandService
     let time: ManualTime
-    let correlator: ProcessorRunner<CorrelationProcessor>
-    let runner: ProjectionRunner
+    let correlator: TenantPipeline
+    let runner: TenantPipeline
 
     init(_ database: Database, pageSize: Int = 2000) {
         self.database = database
         store = EventStore(database: database)
         time = ManualTime(t0)
         commands = CommandService(store: store, time: time)
-        correlator = ProcessorRunner(CorrelationProcessor(), store: store, logger: TestDatabase.logger)
-        runner = ProjectionRunner(ReadModels.standard(), store: store, pageSize: pageSize, logger: TestDatabase.logger)
+        correlator = TenantPipeline([ProcessManager(CorrelationProcessor())], store: store, logger: TestDatabase.logger)
+        runner = TenantPipeline(ReadModels.standard(), store: store, configuration: .init(pageSize: pageSize), logger: TestDatabase.logger)
     }
 
     var views: ReadModels { ReadModels(database: database) }

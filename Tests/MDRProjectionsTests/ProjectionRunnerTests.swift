@@ -8,8 +8,9 @@ import PostgresNIO
 import Testing
 
 @testable import MDRProjections
+@testable import MDRStore
 
-@Suite("Projection runner")
+@Suite("Pipeline: views")
 struct ProjectionRunnerTests {
     @Test func rebuiltRowsEqualTheLiveOnesAfterAMixedWorkload() async throws {
         try await TestDatabase.withDatabase { db, _ in
@@ -28,8 +29,8 @@ struct ProjectionRunnerTests {
             #expect(devices.first { $0.deviceID.rawValue == "ws-9" }?.state == IsolationState.none)
 
             // Rebuild every projection with one page per tenant: the same rows.
-            let rebuilder = ProjectionRunner(ReadModels.standard(), store: h.store, logger: TestDatabase.logger)
-            for projection in rebuilder.projections { try await rebuilder.rebuild(projection.name) }
+            let rebuilder = TenantPipeline(ReadModels.standard(), store: h.store, logger: TestDatabase.logger)
+            for projection in rebuilder.consumers { try await rebuilder.rebuild(projection.name) }
             #expect(try await h.snapshot() == live)
         }
     }
@@ -42,7 +43,7 @@ struct ProjectionRunnerTests {
                 // The second instance's pool runs until its runner has stopped (a query on a stopped pool waits forever).
                 pools.addTask { await second.run() }
                 defer { pools.cancelAll() }
-                let other = ProjectionRunner(ReadModels.standard(), store: EventStore(database: second), pageSize: 7, logger: TestDatabase.logger)
+                let other = TenantPipeline(ReadModels.standard(), store: EventStore(database: second), configuration: .init(pageSize: 7), logger: TestDatabase.logger)
                 try await withThrowingTaskGroup(of: Void.self) { runners in
                     runners.addTask { while !Task.isCancelled { _ = try? await other.runOnce(); try? await Task.sleep(for: .milliseconds(1)) } }
                     runners.addTask { while !Task.isCancelled { _ = try? await h.runner.runOnce(); try? await Task.sleep(for: .milliseconds(1)) } }
@@ -55,8 +56,8 @@ struct ProjectionRunnerTests {
                 return try await h.snapshot()
             }
             #expect(concurrent.values.allSatisfy { !$0.isEmpty })
-            let one = ProjectionRunner(ReadModels.standard(), store: h.store, logger: TestDatabase.logger)
-            for projection in one.projections { try await one.rebuild(projection.name) }
+            let one = TenantPipeline(ReadModels.standard(), store: h.store, logger: TestDatabase.logger)
+            for projection in one.consumers { try await one.rebuild(projection.name) }
             #expect(try await h.snapshot() == concurrent)
         }
     }
@@ -70,10 +71,13 @@ struct ProjectionRunnerTests {
             let before = try await h.snapshot()
             let statistics = SignalStatisticsProjection()
 
-            // A runner that read checkpoint 0 before another moved it: its page is refused and rolls back.
-            let refusal = await #expect(throws: ProjectionError.self) {
+            // A round that read position 0 before another moved it: its write is refused and rolls back.
+            let refusal = await #expect(throws: PipelineError.self) {
                 try await h.runner.transaction { connection in
-                    _ = try await h.runner.applyPage(statistics, tenant: acme, after: 0, on: connection)
+                    try await statistics.apply(
+                        try await h.store.readLog(tenant: acme, after: 0, limit: 100, on: connection).map(PipelineEvent.init), tenant: acme,
+                        on: connection)
+                    try await h.runner.advance(acme, [(statistics.name, 0)], to: 2, on: connection)
                 }
             }
             #expect(refusal?.code == .staleCheckpoint)
@@ -89,7 +93,7 @@ struct ProjectionRunnerTests {
             try await h.onboard(acme)
             try await h.ingest([signal("a1", device: "ws-1")])
             let behind = try await h.runner.lag()
-            #expect(behind.count == h.runner.projections.count)
+            #expect(behind.count == h.runner.consumers.count)
             #expect(behind.allSatisfy { $0.tenant == acme && $0.eventsBehind == 2 && $0.checkpoint == 0 && $0.secondsBehind >= 0 })
             try await h.runner.drain()
             let caughtUp = try await h.runner.lag(tenants: [acme])
@@ -109,7 +113,7 @@ struct ProjectionRunnerTests {
             try await h.runner.prepare()
             #expect(try await h.runner.lag().allSatisfy { $0.eventsBehind == 0 })
             // Another version: its checkpoints go, and the next rounds replay it.
-            let changed = ProjectionRunner([VersionedStatistics()], store: h.store, logger: TestDatabase.logger)
+            let changed = TenantPipeline([VersionedStatistics()], store: h.store, logger: TestDatabase.logger)
             try await changed.prepare()
             #expect(try await h.views.signalStatistics(tenant: acme, from: CalendarDate("2026-11-29")!, to: CalendarDate("2026-11-29")!).isEmpty)
             try await changed.drain()
@@ -122,8 +126,8 @@ struct ProjectionRunnerTests {
     @Test func rebuildingAnUnknownProjectionIsRefused() async throws {
         try await TestDatabase.withDatabase { db, _ in
             let h = ProjectionHarness(db)
-            let refusal = await #expect(throws: ProjectionError.self) { try await h.runner.rebuild("nope") }
-            #expect(refusal?.code == .unknownProjection)
+            let refusal = await #expect(throws: PipelineError.self) { try await h.runner.rebuild("nope") }
+            #expect(refusal?.code == .unknownConsumer)
         }
     }
 }
@@ -133,8 +137,8 @@ struct VersionedStatistics: Projection {
     let base = SignalStatisticsProjection()
     var name: String { base.name }
     var version: Int { base.version + 1 }
-    var eventTypes: [String] { base.eventTypes }
-    func apply(_ events: [RecordedEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
+    var eventTypes: Set<String>? { base.eventTypes }
+    func apply(_ events: [PipelineEvent], tenant: TenantID, on connection: PostgresConnection) async throws {
         try await base.apply(events, tenant: tenant, on: connection)
     }
     func reset(on connection: PostgresConnection) async throws { try await base.reset(on: connection) }

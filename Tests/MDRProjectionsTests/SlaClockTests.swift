@@ -14,12 +14,12 @@ struct SlaClockTests {
     /// A tenant log, the SLA-timer projection over it and an SLA clock on the harness's manual time.
     struct Harness {
         let h: ProjectionHarness
-        let timers: ProjectionRunner
+        let timers: TenantPipeline
         let clock: SlaClock
 
         init(_ db: Database) {
             h = ProjectionHarness(db)
-            timers = ProjectionRunner([SlaTimerProjection()], store: h.store, logger: TestDatabase.logger)
+            timers = TenantPipeline([SlaTimerProjection()], store: h.store, logger: TestDatabase.logger)
             clock = SlaClock(store: h.store, time: h.time, logger: TestDatabase.logger)
         }
 
@@ -191,7 +191,7 @@ struct SlaClockTests {
                 let otherStore = EventStore(database: second)
                 let other = SlaClock(store: otherStore, time: s.h.time, batchSize: 3, logger: TestDatabase.logger)
                 let first = SlaClock(store: s.h.store, time: s.h.time, batchSize: 3, logger: TestDatabase.logger)
-                let otherTimers = ProjectionRunner([SlaTimerProjection()], store: otherStore, logger: TestDatabase.logger)
+                let otherTimers = TenantPipeline([SlaTimerProjection()], store: otherStore, logger: TestDatabase.logger)
                 // Both instances run their projection and their clock in rounds, side by side, until nothing is due.
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for (clock, timers) in [(first, s.timers), (other, otherTimers)] {

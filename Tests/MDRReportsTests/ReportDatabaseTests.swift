@@ -19,16 +19,16 @@ import Testing
         let store: EventStore
         let commands: CommandService
         let time: ManualTime
-        let correlator: ProcessorRunner<CorrelationProcessor>
-        let runner: ProjectionRunner
+        let correlator: TenantPipeline
+        let runner: TenantPipeline
 
         init(_ database: Database) {
             self.database = database
             store = EventStore(database: database)
             time = ManualTime(ReportDatabaseTests.t0)
             commands = CommandService(store: store, time: time)
-            correlator = ProcessorRunner(CorrelationProcessor(), store: store, logger: TestDatabase.logger)
-            runner = ProjectionRunner(ReadModels.standard(), store: store, logger: TestDatabase.logger)
+            correlator = TenantPipeline([ProcessManager(CorrelationProcessor())], store: store, logger: TestDatabase.logger)
+            runner = TenantPipeline(ReadModels.standard(), store: store, logger: TestDatabase.logger)
         }
 
         var soc: CommandContext { CommandContext(principal: Fixtures.soc, commandID: nil) }

@@ -50,7 +50,7 @@ private struct Harness {
         if connect { try await EDRConnectionStore(database: database).set(tenant: acme, credentials: defender.credentials(port: port)) }
         _ = try await commands.ingestNativeSignals(
             tenant: acme, body: Fixtures.signalBatch([Fixtures.signal(alert: "a-1", device: device, severity: "high")]), context: context)
-        try await ProcessorRunner(CorrelationProcessor(), store: store, logger: TestDatabase.logger).drain()
+        try await TenantPipeline([ProcessManager(CorrelationProcessor())], store: store, logger: TestDatabase.logger).drain()
         var incident: IncidentID?
         for e in try await store.readLog(tenant: acme, after: 0, limit: 1000, types: [IncidentOpened.eventType]) {
             if case .incidentOpened(let opened) = try e.decoded() { incident = opened.incidentID }
@@ -65,10 +65,32 @@ private struct Harness {
             tenant: acme, device: DeviceID(rawValue: device)!, incident: incident, type: .full, comment: "ransomware, P1", context: context)
     }
 
+    /// The planner's part, as the pipeline runs it in `mdr serve`: requests in the log become the responder's rows.
+    /// Returns how many requests it planned.
+    @discardableResult
+    func plan(by responder: Responder? = nil) async throws -> Int {
+        func rows() async throws -> Int {
+            for try await n in try await database.client.query("SELECT count(*) FROM response_actions", logger: TestDatabase.logger).decode(Int64.self) {
+                return Int(n)
+            }
+            return 0
+        }
+        let before = try await rows()
+        try await TenantPipeline([ProcessManager((responder ?? self.responder()).planner)], store: store, logger: TestDatabase.logger).drain()
+        return try await rows() - before
+    }
+
+    /// A round as `mdr serve` runs one: the pipeline plans new requests, then the responder works on the due ones.
+    @discardableResult
+    func round(_ responder: Responder) async throws -> Responder.Round {
+        try await plan(by: responder)
+        return try await responder.runOnce()
+    }
+
     /// Rounds of `responder`, ten seconds apart, until the request's outcome is in the log (at most `rounds`).
     func settle(_ responders: [Responder], rounds: Int = 10, step: TimeInterval = 10) async throws {
         for _ in 0..<rounds {
-            for responder in responders { try await responder.runOnce() }
+            for responder in responders { try await round(responder) }
             if try await responders[0].nextDue() == nil { return }
             time.advance(by: step)
         }
@@ -114,8 +136,9 @@ struct ResponderTests {
             try await h.isolate(incident: incident)
             let responder = h.responder()
 
+            #expect(try await h.plan() == 1)
             let first = try await responder.runOnce()
-            #expect(first.discovered == 1 && first.submitted == 1 && first.finished == 0)
+            #expect(first.submitted == 1 && first.finished == 0)
             let submitted = try #require(try await h.submitted().first)
             let actionID = try #require(submitted.edrActionID)
             #expect(submitted.action == .isolate && submitted.incidentID == incident && submitted.deviceID.rawValue == mdeDevice)
@@ -141,7 +164,7 @@ struct ResponderTests {
             #expect(h.isolateCalls.count == 1)
             // Nothing more to do, however often it runs.
             h.time.advance(by: 3600)
-            #expect(try await responder.runOnce() == Responder.Round())
+            #expect(try await h.round(responder) == Responder.Round())
         }
     }
 
@@ -165,9 +188,9 @@ struct ResponderTests {
             let incident = try await h.confirmedIncident()
             try await h.isolate(incident: incident)
             let responder = h.responder(timeout: .seconds(60))
-            try await responder.runOnce()
+            try await h.round(responder)
             h.time.advance(by: 30)
-            try await responder.runOnce()
+            try await h.round(responder)
             #expect(try await h.isolationFailures().isEmpty, "not yet at the deadline")
             try await h.settle([responder], rounds: 5, step: 20)
             let failure = try #require(try await h.isolationFailures().first)
@@ -181,7 +204,7 @@ struct ResponderTests {
             let incident = try await h.confirmedIncident()
             try await h.isolate(incident: incident)
             let responder = h.responder()
-            try await responder.runOnce()
+            try await h.round(responder)
             h.defender.expireTokens()
             try await h.settle([responder])
             #expect(try await h.isolated().count == 1)
@@ -193,7 +216,7 @@ struct ResponderTests {
         try await scenario { h in
             let incident = try await h.confirmedIncident(connect: false)
             try await h.isolate(incident: incident)
-            try await h.responder().runOnce()
+            try await h.round(h.responder())
             let failure = try #require(try await h.isolationFailures().first)
             #expect(failure.reason.contains("no EDR connection for tenant 'acme'"))
             #expect(failure.reason.contains("mdr edr set"))
@@ -206,7 +229,7 @@ struct ResponderTests {
             let incident = try await h.confirmedIncident(connect: false)
             try await EDRConnectionStore(database: h.database).set(tenant: acme, credentials: h.defender.credentials(port: h.port, clientSecret: "wrong"))
             try await h.isolate(incident: incident)
-            try await h.responder().runOnce()
+            try await h.round(h.responder())
             let failure = try #require(try await h.isolationFailures().first)
             #expect(failure.reason.hasPrefix("credentials refused"))
             #expect(!failure.reason.contains("wrong"), "no secret in the reason")
@@ -217,7 +240,7 @@ struct ResponderTests {
         try await scenario { h in
             let incident = try await h.confirmedIncident()
             try await h.isolate(incident: incident)
-            try await h.responder().runOnce()
+            try await h.round(h.responder())
             let submitted = try #require(try await h.submitted().first)
             // Killed: a new instance with fresh clients and no memory takes over.
             let restarted = h.responder()
@@ -235,7 +258,7 @@ struct ResponderTests {
             try await h.isolate(incident: incident)
             let (a, b) = (h.responder(), h.responder())
             // Both find the request due at once, and Defender answers slowly: whoever claims first still holds it.
-            #expect(try await a.discover(acme) == 1)
+            #expect(try await h.plan() == 1)
             h.defender.answerSlowly(after: .milliseconds(300))
             async let first = a.runOnce()
             async let second = b.runOnce()
@@ -255,7 +278,7 @@ struct ResponderTests {
             try await h.isolate(incident: incident)
             let responder = h.responder()
             // Requested while the isolation is still pending: carried out after it.
-            try await responder.runOnce()
+            try await h.round(responder)
             _ = try await h.commands.releaseDevice(tenant: acme, device: DeviceID(rawValue: mdeDevice)!, reason: "threat cleaned up", context: h.context)
             try await h.settle([responder], rounds: 20)
             let released = try await h.events([DeviceReleased.eventType])
@@ -281,7 +304,7 @@ struct ResponderTests {
         try await scenario { h in
             let incident = try await h.confirmedIncident(device: "ws-0099")
             try await h.isolate("ws-0099", incident: incident)
-            try await h.responder().runOnce()
+            try await h.round(h.responder())
             let failure = try #require(try await h.isolationFailures().first)
             #expect(failure.reason.hasPrefix("machine not found"))
             #expect(h.isolateCalls.isEmpty)
@@ -306,11 +329,11 @@ struct ResponderTests {
             try await h.isolate(incident: incident)
             h.defender.inject(.serverError)
             let responder = h.responder()
-            let round = try await responder.runOnce()
+            let round = try await h.round(responder)
             #expect(round.submitted == 0 && round.finished == 0)
             // Not before the back-off (5 s).
             h.time.advance(by: 2)
-            #expect(try await responder.runOnce().claimed == 0)
+            #expect(try await h.round(responder).claimed == 0)
             try await h.settle([responder])
             #expect(h.isolateCalls.count == 2)
             #expect(try await h.submitted().count == 1)

@@ -90,7 +90,7 @@ struct APIWorld: Sendable {
         let connector = try await token(.connector, tenant)
         let reply = try await post("/v1/tenants/\(tenant)/signals", token: connector, ["signals": [Fixtures.signal(alert: alert, device: device)]])
         #expect(reply.status == .ok, "ingest: \(reply.text)")
-        try await ProcessorRunner(CorrelationProcessor(), store: services.store, logger: TestDatabase.logger).drain()
+        try await TenantPipeline([ProcessManager(CorrelationProcessor())], store: services.store, logger: TestDatabase.logger).drain()
         let events = try await services.store.readLog(tenant: TenantID(rawValue: tenant)!, after: 0, limit: 1000, types: ["IncidentOpened"])
         let opened = try #require(events.last, "no incident was opened")
         let data = try #require(try JSONSerialization.jsonObject(with: Data(opened.data.utf8)) as? [String: Any])

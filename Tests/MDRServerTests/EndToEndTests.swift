@@ -16,7 +16,7 @@ import Testing
         try await APIWorld.run(
             .live,
             background: { services in
-                [ProcessorRunner(CorrelationProcessor(), store: services.store, pollInterval: .milliseconds(100), logger: TestDatabase.logger)]
+                [TenantPipeline([ProcessManager(CorrelationProcessor())], store: services.store, configuration: .init(pollInterval: .milliseconds(100)), logger: TestDatabase.logger)]
             }
         ) { api in
             let dynamic = try await api.token(.dynamic)

@@ -6,6 +6,7 @@ import MDRProjections
 import MDRServer
 import MDRStore
 import MDRTestSupport
+import PostgresNIO
 import Testing
 
 /// `GET /metrics`: the lag of the views and of the correlator, the log's size and the SLA timers, for a scraper.
@@ -34,8 +35,8 @@ import Testing
             #expect(sample(before.text, "mdr_tenants") == 1)
             #expect(!before.text.contains("acme-bv"), "no tenant ids in the metrics")
 
-            try await ProcessorRunner(CorrelationProcessor(), store: api.services.store, logger: TestDatabase.logger).drain()
-            try await ProjectionRunner(ReadModels.standard(), store: api.services.store, logger: TestDatabase.logger).drain()
+            try await TenantPipeline([ProcessManager(CorrelationProcessor())], store: api.services.store, logger: TestDatabase.logger).drain()
+            try await TenantPipeline(ReadModels.standard(), store: api.services.store, logger: TestDatabase.logger).drain()
             let after = try await api.get("/metrics", token: soc)
             #expect(sample(after.text, #"mdr_processor_events_behind{processor="correlator"}"#) == 0)
             #expect(sample(after.text, #"mdr_processor_seconds_behind{processor="correlator"}"#) == 0)
@@ -47,6 +48,18 @@ import Testing
             #expect(sample(after.text, #"mdr_processor_events_behind{processor="notifier"}"#) == 3)
             #expect(sample(after.text, #"mdr_notifications{status="pending"}"#) == 0)
             #expect(sample(after.text, "mdr_notification_oldest_due_seconds") == 0)
+            #expect(sample(after.text, #"mdr_consumer_parked_tenants{consumer="incidents"}"#) == 0)
+
+            // A view parked on an event it fails on (as the pipeline records it) shows, by name.
+            try await api.services.database.client.query(
+                """
+                UPDATE consumer_checkpoints SET failures = 3, failing_position = 2, last_error = 'bug', retry_at = now() + interval '1 minute'
+                WHERE tenant_id = 'acme-bv' AND consumer = 'incidents'
+                """, logger: TestDatabase.logger)
+            let parked = try await api.get("/metrics", token: soc)
+            #expect(sample(parked.text, #"mdr_consumer_parked_tenants{consumer="incidents"}"#) == 1)
+            #expect(sample(parked.text, #"mdr_consumer_parked_tenants{consumer="correlator"}"#) == 0)
+            #expect(parked.text.contains("# TYPE mdr_pipeline_rounds_total counter"))
         }
     }
 

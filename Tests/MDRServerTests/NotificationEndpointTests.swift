@@ -14,15 +14,18 @@ import Testing
     func notifications(_ reply: Reply) -> [[String: Any]] { reply.json["notifications"] as? [[String: Any]] ?? [] }
 
     /// The notifier over the world's log, with one webhook route and one e-mail route to Dynamic.
-    func notifier(_ api: APIWorld) -> ProcessorRunner<Notifier> {
-        ProcessorRunner(
-            Notifier(
-                planner: NotificationPlanner(
-                    dynamic: [
-                        ContactRoute(channel: .webhook, address: "https://soc-intake.dynamic.example/hooks/mdr"),
-                        ContactRoute(channel: .email, address: "soc@dynamic.example"),
-                    ], linkBase: "https://mdr.example"),
-                outbox: NotificationOutbox(database: api.services.database), wake: AppendSignal(), time: SystemTime()),
+    func notifier(_ api: APIWorld) -> TenantPipeline {
+        TenantPipeline(
+            [
+                ProcessManager(
+                    Notifier(
+                        planner: NotificationPlanner(
+                            dynamic: [
+                                ContactRoute(channel: .webhook, address: "https://soc-intake.dynamic.example/hooks/mdr"),
+                                ContactRoute(channel: .email, address: "soc@dynamic.example"),
+                            ], linkBase: "https://mdr.example"),
+                        outbox: NotificationOutbox(database: api.services.database), wake: Wakeup(), time: SystemTime()))
+            ],
             store: api.services.store, logger: TestDatabase.logger)
     }
 

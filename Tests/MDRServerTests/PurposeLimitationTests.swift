@@ -139,7 +139,7 @@ import Testing
             #expect(cef.status == .ok, "\(cef.text)")
             #expect(cef.json["accepted"] as? Int == 2, "\(cef.text)")
             // The correlator's incidents are in the log too.
-            try await ProcessorRunner(CorrelationProcessor(), store: api.services.store, logger: TestDatabase.logger).drain()
+            try await TenantPipeline([ProcessManager(CorrelationProcessor())], store: api.services.store, logger: TestDatabase.logger).drain()
 
             // Every row of the log, every column that holds text: payload, metadata, stream and type.
             let rows = try await api.services.database.client.query(

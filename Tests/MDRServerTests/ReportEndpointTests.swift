@@ -28,7 +28,7 @@ import Testing
         let confirmed = try await api.post(
             "/v1/tenants/acme-bv/incidents/\(incident)/confirm", token: try await api.token(.soc), ["priority": "P1", "summary": "ransomware"])
         #expect(confirmed.status == .ok, "\(confirmed.text)")
-        try await ProjectionRunner(ReadModels.standard(), store: api.services.store, logger: TestDatabase.logger).drain()
+        try await TenantPipeline(ReadModels.standard(), store: api.services.store, logger: TestDatabase.logger).drain()
     }
 
     @Test func theCustomerReadsItsMonthAsJSONAndAsHTML() async throws {

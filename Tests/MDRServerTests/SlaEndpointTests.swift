@@ -31,7 +31,7 @@ import Testing
             let confirmed = try await api.post(
                 "/v1/tenants/acme-bv/incidents/\(incident)/confirm", token: soc, ["priority": "P1", "summary": "ransomware"])
             #expect(confirmed.status == .ok, "\(confirmed.text)")
-            try await ProjectionRunner(ReadModels.standard(), store: api.services.store, logger: TestDatabase.logger).drain()
+            try await TenantPipeline(ReadModels.standard(), store: api.services.store, logger: TestDatabase.logger).drain()
 
             // The incident: triage met by the confirmation; notify and contain running (SLA A: 15 and 60 minutes).
             let customer = try await api.token(.customer, "acme-bv")

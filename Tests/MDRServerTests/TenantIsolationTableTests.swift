@@ -220,12 +220,15 @@ import Yams
         #expect(confirmed.status == .ok, "\(confirmed.text)")
         let rule = try await api.post("/v1/tenants/\(tenant)/suppression-rules", token: soc, ["match": ["ip": "10.0.0.1"], "reason": "scanner"])
         #expect(rule.status == .created, "\(rule.text)")
-        try await ProcessorRunner(
-            Notifier(
-                planner: NotificationPlanner(
-                    dynamic: [ContactRoute(channel: .webhook, address: "https://soc-intake.dynamic.example/hooks/mdr")],
-                    linkBase: "https://mdr.example"),
-                outbox: NotificationOutbox(database: api.services.database), wake: AppendSignal(), time: SystemTime()),
+        try await TenantPipeline(
+            [
+                ProcessManager(
+                    Notifier(
+                        planner: NotificationPlanner(
+                            dynamic: [ContactRoute(channel: .webhook, address: "https://soc-intake.dynamic.example/hooks/mdr")],
+                            linkBase: "https://mdr.example"),
+                        outbox: NotificationOutbox(database: api.services.database), wake: Wakeup(), time: SystemTime()))
+            ],
             store: api.services.store, logger: TestDatabase.logger
         ).drain()
         let listed = try await api.get("/v1/tenants/\(tenant)/notifications", token: soc)

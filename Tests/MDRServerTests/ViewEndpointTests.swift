@@ -24,7 +24,7 @@ import Testing
         let isolated = try await api.post(
             "/v1/tenants/acme-bv/devices/ws-0042/isolate", token: soc, ["incidentId": acmeIncident, "comment": "encrypting shares"])
         #expect(isolated.status == .accepted, "\(isolated.text)")
-        try await ProjectionRunner(ReadModels.standard(), store: api.services.store, logger: TestDatabase.logger).drain()
+        try await TenantPipeline(ReadModels.standard(), store: api.services.store, logger: TestDatabase.logger).drain()
         return (acmeIncident, otherIncident)
     }
 

@@ -18,7 +18,7 @@ struct AuditExportTests {
     func seedTwoTenants(_ db: Database) async throws -> Int64 {
         let store = EventStore(database: db)
         let commands = CommandService(store: store)
-        let correlator = ProcessorRunner(CorrelationProcessor(), store: store, logger: TestDatabase.logger)
+        let correlator = TenantPipeline([ProcessManager(CorrelationProcessor())], store: store, logger: TestDatabase.logger)
         func context(_ principal: Principal = Fixtures.soc, _ key: String? = nil) -> CommandContext {
             CommandContext(principal: principal, commandID: key, correlationID: key.map { "corr-\($0)" })
         }

@@ -50,9 +50,9 @@ struct RowLevelSecurityTests {
                 }
                 await #expect(throws: (any Error).self) {
                     try await db.client.query(
-                        "UPDATE processor_checkpoints SET position = 0 WHERE tenant_id = 'globex'", logger: TestDatabase.logger)
+                        "UPDATE consumer_checkpoints SET position = 0 WHERE tenant_id = 'globex'", logger: TestDatabase.logger)
                     try await db.client.query(
-                        "INSERT INTO processor_checkpoints (processor, tenant_id, position) VALUES ('x', 'globex', 1)", logger: TestDatabase.logger)
+                        "INSERT INTO consumer_checkpoints (consumer, tenant_id, position) VALUES ('x', 'globex', 1)", logger: TestDatabase.logger)
                 }
             }
             #expect(try await store.head(tenant: acme) == 4)

@@ -8,21 +8,26 @@ import ServiceLifecycle
 /// Appends `SlaBreached` when an SLA deadline passes without its stopping event: exactly once per timer, across
 /// restarts and instances, and within a second of the deadline while it runs.
 ///
-/// Reads the timers of the `sla-timers` projection (`sla_timer_view`, `0003_sla.sql`). Per tenant, one transaction:
+/// Reads the timers of the `sla-timers` projection (`sla_timer_view`, `0003_sla.sql`), which it never writes: the
+/// view records a breach when the pipeline hands it the `SlaBreached` event (one owner per table). Per tenant, one
+/// transaction:
 /// 1. locks the tenant's head row, so no event of the tenant commits while the clock decides;
-/// 2. defers the tenant when an event that moves timers (`SlaFact.eventTypes`) lies past the projection's checkpoint
-///    — a confirmation in the log but not yet in the view must not be reported as a breach;
-/// 3. claims the due timers with `FOR UPDATE SKIP LOCKED`, appends one `SlaBreached` per timer to the incident's
-///    stream with an id derived from (tenant, incident, target, deadline), skipping ids already in the log, and marks
-///    the rows with the event (the projection later writes the same values when it reads the event).
+/// 2. defers the tenant when an event that moves timers (`SlaFact.eventTypes`) or a breach lies past the view's
+///    position — a confirmation in the log but not yet in the view must not be reported as a breach, and a breach
+///    appended but not yet in the view must not be appended again;
+/// 3. claims the due timers with `FOR UPDATE SKIP LOCKED` and appends one `SlaBreached` per timer to the incident's
+///    stream with an id derived from (tenant, incident, target, deadline), skipping ids already in the log.
 ///
-/// Time comes from a `TimeSource`; tests drive `runOnce()` with a manual clock.
+/// The clock does not wake on appends: it sleeps until the next deadline, at most the poll interval. Time comes from a
+/// `TimeSource`; tests drive `runOnce()` with a manual clock.
 public final class SlaClock: Service, Sendable {
     let store: EventStore
     let time: any TimeSource
     let pollInterval: Duration
     let batchSize: Int
     let logger: Logger
+    /// Wakes the clock before its next deadline (tests, shutdown); nothing else needs to.
+    public let wakeup = Wakeup()
 
     /// Who breaches are appended as.
     public static let actor = Principal.system("sla-clock")
@@ -52,28 +57,17 @@ public final class SlaClock: Service, Sendable {
         self.logger = logger
     }
 
-    /// Runs until graceful shutdown: a round, then a wait until the next deadline (at most the poll interval), an
-    /// append (a stop or a new timer), or — when a tenant was deferred — a short pause for the projection.
+    /// Runs until graceful shutdown: a round, then a wait until the next deadline (at most the poll interval), or —
+    /// when a tenant was deferred — a short pause for the view to catch up.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let generation = self.store.signal.generation
-                var wait = self.pollInterval
-                do {
-                    let round = try await self.runOnce()
-                    if round.appended > 0 { continue }
-                    if round.deferred > 0 { wait = .milliseconds(20) }
-                    if let next = try await self.nextDeadline() {
-                        // Due the moment `now` is past the deadline: wake just after it.
-                        let seconds = max(0, next.timeIntervalSince(self.time.now())) + 0.001
-                        wait = min(wait, .milliseconds(Int64((seconds * 1000).rounded(.up))))
-                    }
-                } catch {
-                    if Task.isCancelled { return }
-                    self.logger.error("SLA clock round failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                await self.store.signal.wait(after: generation, timeout: wait)
-            }
+        await RoundLoop.run(wakeup: wakeup, pollInterval: pollInterval, logger: logger, what: "SLA clock") {
+            let round = try await self.runOnce()
+            if round.appended > 0 { return .busy }
+            if round.deferred > 0 { return RoundOutcome(more: false, nextDue: .milliseconds(20)) }
+            guard let next = try await self.nextDeadline() else { return .idle }
+            // Due the moment `now` is past the deadline: wake just after it.
+            let seconds = max(0, next.timeIntervalSince(self.time.now())) + 0.001
+            return RoundOutcome(more: false, nextDue: .milliseconds(Int64((seconds * 1000).rounded(.up))))
         }
     }
 
@@ -135,7 +129,7 @@ public final class SlaClock: Service, Sendable {
             }
             var checkpoint: Int64 = 0
             for try await position in try await connection.query(
-                "SELECT position FROM projection_checkpoints WHERE tenant_id = \(tenant.rawValue) AND projection = \(Self.projection)",
+                "SELECT position FROM consumer_checkpoints WHERE tenant_id = \(tenant.rawValue) AND consumer = \(Self.projection)",
                 logger: self.logger
             ).decode(Int64.self) {
                 checkpoint = position
@@ -145,7 +139,7 @@ public final class SlaClock: Service, Sendable {
                 for try await _ in try await connection.query(
                     """
                     SELECT 1 FROM events WHERE tenant_id = \(tenant.rawValue) AND position > \(checkpoint) AND position <= \(head)
-                    AND type = ANY(\(SlaFact.eventTypes)::text[]) LIMIT 1
+                    AND type = ANY(\(SlaFact.eventTypes + [SlaBreached.eventType])::text[]) LIMIT 1
                     """, logger: self.logger
                 ).decode(Int.self) {
                     behind = true
@@ -191,15 +185,6 @@ public final class SlaClock: Service, Sendable {
             if !events.isEmpty {
                 last = try await self.store.append(tenant: tenant, events: events, expectations: [:], command: nil, on: connection).lastPosition
             }
-            // Timers whose event was already in the log get that event's id; their time is the event's, which the
-            // projection writes when it reads it.
-            try await connection.query(
-                """
-                UPDATE sla_timer_view v SET breach_event_id = u.event_id, breached_at = coalesce(v.breached_at, \(now))
-                FROM unnest(\(due.map(\.incident.rawValue))::uuid[], \(due.map(\.target.rawValue))::text[], \(ids)::uuid[])
-                     AS u(incident, target, event_id)
-                WHERE v.tenant_id = \(tenant.rawValue) AND v.incident_id = u.incident AND v.target = u.target
-                """, logger: self.logger)
             return (events.count, last)
         }
         guard let outcome else { return nil }

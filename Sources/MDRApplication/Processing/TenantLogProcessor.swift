@@ -1,71 +1,38 @@
 import Foundation
 import MDRDomain
 import MDRStore
-import PostgresNIO
 
-/// A process manager over each tenant's log: it folds the log into a state of its own and reacts to events past
-/// its checkpoint with new events. Its state must follow from the log alone: `react` and `evolve` are pure, so the
-/// runner can derive past reactions again instead of reading them (see `ProcessorRunner`). The runner (`ProcessorRunner`) appends the reactions and moves the checkpoint in
-/// one transaction, so each event is reacted to once; reactions carry ids derived from their cause, so even a
-/// replay cannot append them twice.
+/// A process manager over each tenant's log: it folds the log into a state of its own and reacts to events past its
+/// position (new events to append, outbox entries, work for a worker). Run by the `TenantPipeline` through a
+/// `ProcessManager`, which keeps its state per tenant between rounds.
 ///
-/// Reactions are events by default. A processor whose effect is not an event (the notifier writes outbox entries)
-/// names its own `Reaction` type and writes it in `commit`, on the runner's transaction: the effect and the checkpoint
-/// still commit together.
+/// Its state must follow from the log alone: `step` is pure, so the state can be rebuilt by stepping through the log
+/// again (reactions to events already handled are derived again and dropped). A processor's own events (appended as
+/// its `actor`) are not handed to it: it folded them into its state when it decided them, at the position of their
+/// cause — a reaction commits after events that arrived meanwhile, and those must still be decided on a state that
+/// includes it. Reactions carry ids derived from their cause, so even a replay cannot append them twice.
 public protocol TenantLogProcessor: Sendable {
     associatedtype State: Sendable
-    associatedtype Reaction: Sendable = EventToAppend
+    associatedtype Reaction: Sendable
 
-    /// The checkpoint's name; never change it for a running system (it would react to the whole log again).
+    /// The position's name; never change it for a running system (it would react to the whole log again).
     var name: String { get }
-    /// Who the processor's reactions are appended as. The runner recognises its own events by this actor.
+    /// Who the processor's reactions are appended as; its own events are not handed back to it.
     var actor: Principal { get }
-    /// The event types the processor folds or reacts to; others are skipped when reading.
-    var eventTypes: [String] { get }
+    /// The event types the processor folds or reacts to.
+    var eventTypes: Set<String> { get }
     var initialState: State { get }
 
-    /// Folds an event of the log into the state.
-    func evolve(_ state: State, _ event: RecordedEvent) throws -> State
-    /// Folds an event of the log into the state in place. The runner folds through this one: a processor whose state
-    /// grows with the log (the correlator's) implements it to avoid copying the state per event.
-    func evolve(_ state: inout State, _ event: RecordedEvent) throws
-    /// The reaction to an event past the checkpoint, decided on the state before the event.
-    func react(to event: RecordedEvent, in state: State) throws -> [Reaction]
-    /// Reacts to an event on the state before it, then folds the event and the reaction in: what the runner does per
-    /// event. The default calls `react` and `evolve`, reading each reaction back as the event it will be; a processor
-    /// may implement it to decode the event once and fold its own decisions without encoding and decoding them.
-    func step(_ state: inout State, _ event: RecordedEvent) throws -> [Reaction]
-    /// Writes one round's reactions on the runner's transaction, before it moves the checkpoint. Returns the log
-    /// position of the last event appended, if any (the runner then wakes local subscribers after the commit).
-    func commit(_ reactions: [Reaction], tenant: TenantID, store: EventStore, on connection: PostgresConnection) async throws -> Int64?
-    /// Called after a round that wrote reactions has committed (e.g. to wake a worker in this process).
-    func didCommit(tenant: TenantID)
+    /// Reacts to an event on the state before it, then folds the event (and its own reaction) into the state.
+    func step(_ state: inout State, _ event: PipelineEvent) throws -> [Reaction]
+    /// Writes one round's reactions in the round: events with `round.emit`, rows on `round.connection`, a wake-up with
+    /// `round.onCommit`. They commit with the processor's new position, or not at all.
+    func commit(_ reactions: [Reaction], in round: PipelineRound) async throws
 }
 
-extension TenantLogProcessor {
-    public func didCommit(tenant: TenantID) {}
-
-    public func evolve(_ state: inout State, _ event: RecordedEvent) throws {
-        state = try evolve(state, event)
-    }
-}
-
-extension TenantLogProcessor where Reaction == EventToAppend {
-    /// Appends the reactions.
-    public func commit(_ reactions: [EventToAppend], tenant: TenantID, store: EventStore, on connection: PostgresConnection) async throws -> Int64? {
-        try await store.append(tenant: tenant, events: reactions, expectations: [:], command: nil, on: connection).lastPosition
-    }
-
-    public func step(_ state: inout State, _ event: RecordedEvent) throws -> [EventToAppend] {
-        let reaction = try react(to: event, in: state)
-        try evolve(&state, event)
-        for appended in reaction {
-            // An appended-but-uncommitted reaction, seen as the event it will be.
-            let pending = RecordedEvent(
-                tenant: event.tenant, position: 0, stream: appended.stream, version: 0, eventID: appended.eventID, type: appended.type,
-                schemaVersion: appended.schemaVersion, data: appended.data, metadata: appended.metadata, recordedAt: Date(), hash: Data())
-            try evolve(&state, pending)
-        }
-        return reaction
+extension TenantLogProcessor where Reaction == Emission {
+    /// Emits the reactions: appended at the end of the round, and handed to the consumers after it.
+    public func commit(_ reactions: [Emission], in round: PipelineRound) async throws {
+        round.emit(reactions)
     }
 }

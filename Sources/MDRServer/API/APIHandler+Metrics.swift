@@ -8,19 +8,16 @@ import OpenAPIRuntime
 // MARK: - Metrics (Prometheus text format)
 
 extension APIHandler {
-    /// The process managers whose lag is reported.
-    static let processors = ["correlator", "notifier", "responder"]
-
     func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
         try authorizeAcrossTenants("may not read the service's metrics")
         let views = services.views
         let queries = services.queries
         let now = Date()
         let outbox = NotificationOutbox(database: services.database)
+        let processorNames = MDRServerApp.processManagers
         let (projections, processors, log, timers, notifications) = try await withinDeadline {
             let projections = try await views.lag()
-            var processors: [ProcessorLag] = []
-            for name in Self.processors { processors += try await queries.processorLag(name) }
+            let processors = try await queries.consumerLag(processorNames)
             return (
                 projections, processors, try await queries.logSize(), try await views.runningSlaTimerCounts(at: now),
                 try await outbox.statistics(now: now)
@@ -29,16 +26,32 @@ extension APIHandler {
         var text = MetricsText()
         let names = ReadModels.standard().map(\.name)
         text.gauge("mdr_projection_events_behind", "Events of the log a view has not applied yet, summed over tenants.") {
-            names.map { name in (["projection": name], Double(projections.filter { $0.projection == name }.reduce(0) { $0 + $1.eventsBehind })) }
+            names.map { name in (["projection": name], Double(projections.filter { $0.consumer == name }.reduce(0) { $0 + $1.eventsBehind })) }
         }
         text.gauge("mdr_projection_seconds_behind", "Age of the oldest event a view has not applied yet, worst tenant.") {
-            names.map { name in (["projection": name], projections.filter { $0.projection == name }.map(\.secondsBehind).max() ?? 0) }
+            names.map { name in (["projection": name], projections.filter { $0.consumer == name }.map(\.secondsBehind).max() ?? 0) }
         }
         text.gauge("mdr_processor_events_behind", "Events a process manager has not handled yet, summed over tenants.") {
-            Self.processors.map { name in (["processor": name], Double(processors.filter { $0.processor == name }.reduce(0) { $0 + $1.eventsBehind })) }
+            processorNames.map { name in (["processor": name], Double(processors.filter { $0.consumer == name }.reduce(0) { $0 + $1.eventsBehind })) }
         }
         text.gauge("mdr_processor_seconds_behind", "Age of the oldest event a process manager has not handled yet, worst tenant.") {
-            Self.processors.map { name in (["processor": name], processors.filter { $0.processor == name }.map(\.secondsBehind).max() ?? 0) }
+            processorNames.map { name in (["processor": name], processors.filter { $0.consumer == name }.map(\.secondsBehind).max() ?? 0) }
+        }
+        let consumers = names + processorNames
+        let lags = projections + processors
+        text.gauge("mdr_consumer_parked_tenants", "Tenants on whose log a consumer of the pipeline is parked: it fails on an event and waits for its retry.") {
+            consumers.map { name in (["consumer": name], Double(lags.filter { $0.consumer == name && $0.isParked }.count)) }
+        }
+        let pipeline = services.pipeline
+        text.counter("mdr_pipeline_rounds_total", "Rounds of the pipeline in this instance (one tenant, one page, one transaction).") {
+            [([:], Double(pipeline.roundCount))]
+        }
+        text.counter("mdr_pipeline_events_read_total", "Events the pipeline's pages read in this instance.") { [([:], Double(pipeline.eventsRead))] }
+        text.counter("mdr_pipeline_events_decoded_total", "Stored events the pipeline decoded in this instance (once per event read, and when a process manager catches up).") {
+            [([:], Double(pipeline.decodeCount))]
+        }
+        text.counter("mdr_pipeline_consumer_failures_total", "Rounds in this instance in which a consumer failed (and was set aside or parked).") {
+            [([:], Double(pipeline.consumerFailures))]
         }
         text.gauge("mdr_log_events", "Events in the log, all tenants.") { [([:], Double(log.events))] }
         text.gauge("mdr_tenants", "Tenants with a log.") { [([:], Double(log.tenants))] }
@@ -59,7 +72,15 @@ struct MetricsText {
     private(set) var output = ""
 
     mutating func gauge(_ name: String, _ help: String, _ samples: () -> [([String: String], Double)]) {
-        output += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+        metric(name, "gauge", help, samples)
+    }
+
+    mutating func counter(_ name: String, _ help: String, _ samples: () -> [([String: String], Double)]) {
+        metric(name, "counter", help, samples)
+    }
+
+    private mutating func metric(_ name: String, _ type: String, _ help: String, _ samples: () -> [([String: String], Double)]) {
+        output += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
         for (labels, value) in samples() {
             let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",")
             output += name + (rendered.isEmpty ? "" : "{\(rendered)}") + " " + Self.format(value) + "\n"

@@ -88,7 +88,7 @@ extension APIHandler {
         let lags = try await withinDeadline { try await views.lag() }
         let names = ReadModels.standard().map(\.name)
         let report = names.map { name -> Components.Schemas.ProjectionLag in
-            let mine = lags.filter { $0.projection == name }
+            let mine = lags.filter { $0.consumer == name }
             return .init(
                 name: name, eventsBehind: mine.reduce(0) { $0 + $1.eventsBehind }, secondsBehind: mine.map(\.secondsBehind).max() ?? 0,
                 tenants: mine.map {

@@ -16,6 +16,8 @@ public struct AppServices: Sendable {
     public var tokens: TokenStore
     /// Reads the projections' views (incidents, devices, signal statistics) and their lag.
     public var views: ReadModels
+    /// What this instance's pipeline has done (rounds, decodes), for `/metrics`.
+    public var pipeline: PipelineStatistics
 
     /// Services made elsewhere (e.g. a `CommandService` with a test clock and other limits).
     public init(
@@ -27,6 +29,7 @@ public struct AppServices: Sendable {
         self.queries = queries
         self.tokens = tokens
         self.views = views ?? ReadModels(database: database)
+        self.pipeline = PipelineStatistics()
     }
 
     /// The services over `database`, deciding with `time` (the real clock unless a test brings its own).

@@ -1,21 +1,41 @@
 import Logging
+import MDRApplication
 import MDRNotify
+import MDRProjections
+import MDRResponse
+import MDRStore
 import MDRSyslog
 import ServiceLifecycle
 
 extension MDRServerApp {
-    /// The syslog listener when `configuration.syslog` asks for one. It runs beside the processors, after the
-    /// migrations (it reads `syslog_senders`), and stops before the database.
-    static func syslogServices(services: AppServices, configuration: ServerConfiguration, logger: Logger) -> [any Service] {
-        guard let syslog = configuration.syslog else { return [] }
-        return [SyslogListener(configuration: syslog, commands: services.commands, database: services.database, logger: logger)]
+    /// What runs beside the HTTP server: the append notifier, ONE pipeline over every tenant's log feeding the process
+    /// managers (correlator, notifier, responder's planner) and the views, the SLA clock, the responder and the delivery
+    /// workers (when notifications are configured), and the syslog listener (when configured).
+    public static func backgroundServices(services: AppServices, configuration: ServerConfiguration, logger: Logger) -> [any Service] {
+        let responder = Responder(
+            store: services.store, connectors: DefenderConnectors(store: EDRConnectionStore(database: services.database)), time: SystemTime(),
+            configuration: configuration.responderWithPollInterval, logger: logger)
+        var consumers: [any LogConsumer] = [ProcessManager(CorrelationProcessor())]
+        var workers: [any Service] = [
+            SlaClock(store: services.store, time: SystemTime(), pollInterval: configuration.pollInterval, logger: logger), responder,
+        ]
+        if let settings = configuration.notifications {
+            let (notifier, delivery) = NotificationDeliveryService.make(settings: settings, store: services.store, logger: logger)
+            consumers.append(notifier)
+            workers.append(delivery)
+        }
+        consumers.append(ProcessManager(responder.planner))
+        consumers += ReadModels.standard()
+        let pipeline = TenantPipeline(
+            consumers, store: services.store, configuration: .init(pollInterval: configuration.pollInterval), statistics: services.pipeline,
+            logger: logger)
+        var background: [any Service] = [AppendNotifier(store: services.store), pipeline] + workers
+        if let syslog = configuration.syslog {
+            background.append(SyslogListener(configuration: syslog, commands: services.commands, database: services.database, logger: logger))
+        }
+        return background
     }
-}
 
-extension MDRServerApp {
-    /// The notifier and the delivery worker when `configuration.notifications` is set.
-    static func notificationServices(services: AppServices, configuration: ServerConfiguration, logger: Logger) -> [any Service] {
-        guard let settings = configuration.notifications else { return [] }
-        return NotificationDeliveryService.services(settings: settings, store: services.store, pollInterval: configuration.pollInterval, logger: logger)
-    }
+    /// The consumers whose lag `/metrics` and `GET /v1/projections` report as process managers.
+    static let processManagers = ["correlator", "notifier", "responder"]
 }

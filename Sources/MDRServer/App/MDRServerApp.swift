@@ -17,7 +17,7 @@ public enum MDRServerApp {
     /// those in flight, stops the processors, and closes the database pool last.
     ///
     /// Waits for the database (up to `configuration.startupTimeout`), applies the migrations this build ships, then
-    /// starts the HTTP server, the append notifier and the correlator. `onServerRunning` gets the bound port once the
+    /// starts the HTTP server and the background work (`backgroundServices`). `onServerRunning` gets the bound port once the
     /// server listens (the port chosen when `configuration.port` is 0, as `mdr demo` runs it).
     public static func run(
         _ configuration: ServerConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
@@ -35,19 +35,9 @@ public enum MDRServerApp {
     ) throws -> ServiceGroup {
         let database = Database(configuration.database, logger: logger)
         let services = AppServices(database: database)
-        let background: [any Service] = [
-            AppendNotifier(store: services.store),
-            ProcessorRunner(CorrelationProcessor(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
-            ProjectionRunner(ReadModels.standard(), store: services.store, pollInterval: configuration.pollInterval, logger: logger),
-            SlaClock(store: services.store, time: SystemTime(), pollInterval: configuration.pollInterval, logger: logger),
-            Responder(
-                store: services.store, connectors: DefenderConnectors(store: EDRConnectionStore(database: database)), time: SystemTime(),
-                configuration: configuration.responderWithPollInterval, logger: logger),
-        ]
         let app = try buildApplication(
             services: services, configuration: configuration, logger: logger,
-            backgroundServices: background + syslogServices(services: services, configuration: configuration, logger: logger)
-                + notificationServices(services: services, configuration: configuration, logger: logger),
+            backgroundServices: backgroundServices(services: services, configuration: configuration, logger: logger),
             onServerRunning: onServerRunning)
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
         // Services stop in reverse order: the application (and with it the processors) before the database.
