@@ -17,11 +17,11 @@ extension CommandService {
             String(decoding: try encoder.encode(offboard), as: UTF8.self), effectiveAt.map(Timestamp.format) ?? "now",
         ]
         return try await execute(tenant: tenant, context: context, fingerprint: [tenant.rawValue] + fingerprint) {
-            let history = try await store.readStreams(tenant: tenant, [.tenant, .deviceInventory])
-            guard try Self.fold(TenantDecider.self, history[.tenant]).state != nil else {
+            let history = try await history(tenant: tenant, [.tenant, .deviceInventory])
+            guard try fold(TenantDecider.self, .tenant, tenant: tenant, in: history).state != nil else {
                 throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found: onboard it first")
             }
-            let loaded = try Self.fold(DeviceInventoryDecider.self, history[.deviceInventory])
+            let loaded = try fold(DeviceInventoryDecider.self, .deviceInventory, tenant: tenant, in: history)
             let command = UpdateDeviceInventory(
                 enrol: enrol, offboard: offboard, effectiveAt: effectiveAt, by: context.principal.id, at: time.now())
             let events = try DeviceInventoryDecider.decide(command, loaded.state)

@@ -13,12 +13,18 @@ public struct CommandService: Sendable {
     public var maxBatchSize: Int
     /// How often a command is decided again after a concurrent change to the same aggregate.
     public var conflictRetries: Int
+    /// The tenant and suppression-rule states this instance has folded (shared by the copies of this service).
+    let states: StreamStateCache
 
-    public init(store: EventStore, time: any TimeSource = SystemTime(), maxBatchSize: Int = 5000, conflictRetries: Int = 3) {
+    public init(
+        store: EventStore, time: any TimeSource = SystemTime(), maxBatchSize: Int = 5000, conflictRetries: Int = 3,
+        states: StreamStateCache = StreamStateCache()
+    ) {
         self.store = store
         self.time = time
         self.maxBatchSize = maxBatchSize
         self.conflictRetries = conflictRetries
+        self.states = states
     }
 
     /// A decision ready to append.
@@ -28,12 +34,13 @@ public struct CommandService: Sendable {
         var result: Result
     }
 
-    /// The one path every command takes: idempotency check, decide, append; decide again on a version conflict.
+    /// The one path every command takes: idempotency check, decide, append; decide again on a version conflict. The
+    /// request is fingerprinted only when the command has an id (an `Idempotency-Key`): without one nothing is compared.
     func execute<Result: Codable & Sendable>(
-        tenant: TenantID, context: CommandContext, fingerprint: [String],
+        tenant: TenantID, context: CommandContext, fingerprint: @autoclosure () -> [String],
         decide: () async throws -> Decision<Result>
     ) async throws -> CommandOutcome<Result> {
-        let requestHash = requestFingerprint(fingerprint)
+        let requestHash = context.commandID == nil ? Data() : requestFingerprint(fingerprint())
         if let id = context.commandID {
             guard !id.isEmpty, id.unicodeScalars.count <= 200 else {
                 throw DomainError(.invalidIdempotencyKey, .invalid, "an Idempotency-Key must be 1–200 characters")
@@ -90,8 +97,7 @@ public struct CommandService: Sendable {
     }
 
     func load<D: Decider>(_ decider: D.Type, tenant: TenantID, stream: StreamName) async throws -> Loaded<D.State> where D.Event == DomainEvent {
-        let events = try await store.readStream(tenant: tenant, stream)
-        return Loaded(state: D.fold(try events.map { try $0.decoded() }), version: events.last?.version ?? 0)
+        try fold(D.self, stream, tenant: tenant, in: try await history(tenant: tenant, [stream]))
     }
 
     static func fold<D: Decider>(_ decider: D.Type, _ events: [RecordedEvent]?) throws -> Loaded<D.State> where D.Event == DomainEvent {
@@ -192,14 +198,14 @@ extension CommandService {
     /// The one path of every ingest format: parse, check the batch size, then run as a command whose fingerprint is
     /// the format, the tenant and the request as received.
     private func ingest(
-        tenant: TenantID, format: String, request: String, context: CommandContext, parse: () throws -> ParsedBatch
+        tenant: TenantID, format: String, request: @autoclosure () -> String, context: CommandContext, parse: () throws -> ParsedBatch
     ) async throws -> CommandOutcome<IngestReport> {
         let parsed = try parse()
         guard parsed.count > 0 else { throw DomainError(.batchEmpty, .invalid, "the batch holds no signals") }
         guard parsed.count <= maxBatchSize else {
             throw DomainError(.batchTooLarge, .invalid, "a batch holds at most \(maxBatchSize) signals; this one holds \(parsed.count): split it")
         }
-        let outcome = try await execute(tenant: tenant, context: context, fingerprint: [format, tenant.rawValue, request]) {
+        let outcome = try await execute(tenant: tenant, context: context, fingerprint: [format, tenant.rawValue, request()]) {
             try await decideIngest(tenant: tenant, parsed: parsed, context: context)
         }
         if !outcome.repeated {
@@ -236,15 +242,15 @@ extension CommandService {
     func decideIngest(tenant: TenantID, parsed: ParsedBatch, context: CommandContext) async throws -> Decision<IngestReport> {
         let now = time.now()
         let streams = Array(Set(parsed.signals.map(\.signal.stream)))
-        let history = try await store.readStreams(tenant: tenant, streams + [.tenant, .suppressionRules])
-        guard try Self.fold(TenantDecider.self, history[.tenant]).state != nil else {
+        let history = try await history(tenant: tenant, streams + [.tenant, .suppressionRules])
+        guard try fold(TenantDecider.self, .tenant, tenant: tenant, in: history).state != nil else {
             throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found: onboard it first")
         }
-        let rules = try Self.fold(SuppressionDecider.self, history[.suppressionRules])
+        let rules = try fold(SuppressionDecider.self, .suppressionRules, tenant: tenant, in: history)
         var states: [StreamName: SignalDecider.State] = [:]
         var expectations: [StreamName: ExpectedVersion] = [:]
         for stream in streams {
-            let loaded = try Self.fold(SignalDecider.self, history[stream])
+            let loaded = try Self.fold(SignalDecider.self, history.events[stream])
             states[stream] = loaded.state
             expectations[stream] = .at(loaded.version)
         }
@@ -288,11 +294,11 @@ extension CommandService {
         let matchJSON = String(decoding: try JSONCoding.encoder().encode(match), as: UTF8.self)
         let expiry = expiresAt.map { String($0.timeIntervalSince1970) } ?? "-"
         return try await execute(tenant: tenant, context: context, fingerprint: ["suppression-add", matchJSON, reason, expiry]) {
-            let history = try await store.readStreams(tenant: tenant, [.tenant, .suppressionRules])
-            guard try Self.fold(TenantDecider.self, history[.tenant]).state != nil else {
+            let history = try await history(tenant: tenant, [.tenant, .suppressionRules])
+            guard try fold(TenantDecider.self, .tenant, tenant: tenant, in: history).state != nil else {
                 throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found")
             }
-            let loaded = try Self.fold(SuppressionDecider.self, history[.suppressionRules])
+            let loaded = try fold(SuppressionDecider.self, .suppressionRules, tenant: tenant, in: history)
             let events = try SuppressionDecider.decide(
                 .add(id: id, match: match, reason: reason, expiresAt: expiresAt, by: context.principal, at: time.now()), loaded.state)
             guard let rule = SuppressionDecider.fold(events, from: loaded.state).rule(id) else {
@@ -307,11 +313,11 @@ extension CommandService {
     /// Expires a suppression rule now: later signals are no longer suppressed by it.
     public func expireSuppressionRule(tenant: TenantID, rule: UUID, context: CommandContext) async throws -> CommandOutcome<SuppressionRule> {
         try await execute(tenant: tenant, context: context, fingerprint: ["suppression-expire", rule.uuidString.lowercased()]) {
-            let history = try await store.readStreams(tenant: tenant, [.tenant, .suppressionRules])
-            guard try Self.fold(TenantDecider.self, history[.tenant]).state != nil else {
+            let history = try await history(tenant: tenant, [.tenant, .suppressionRules])
+            guard try fold(TenantDecider.self, .tenant, tenant: tenant, in: history).state != nil else {
                 throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found")
             }
-            let loaded = try Self.fold(SuppressionDecider.self, history[.suppressionRules])
+            let loaded = try fold(SuppressionDecider.self, .suppressionRules, tenant: tenant, in: history)
             let events = try SuppressionDecider.decide(.expire(id: rule, by: context.principal, at: time.now()), loaded.state)
             guard let result = SuppressionDecider.fold(events, from: loaded.state).rule(rule) else {
                 throw DomainError(.suppressionRuleNotFound, .notFound, "suppression rule not found")
@@ -395,11 +401,11 @@ extension CommandService {
         tenant: TenantID, device: DeviceID, incident: IncidentID, _ command: (Incident?, Tenant?, Date) -> DeviceDecider.Command
     ) async throws -> (events: [DomainEvent], device: DeviceDecider.State, expectations: [StreamName: ExpectedVersion]) {
         let incidentStream = StreamName.incident(incident), deviceStream = StreamName.device(device)
-        let history = try await store.readStreams(tenant: tenant, [.tenant, incidentStream, deviceStream])
-        let tenantState = try Self.fold(TenantDecider.self, history[.tenant])
+        let history = try await history(tenant: tenant, [.tenant, incidentStream, deviceStream])
+        let tenantState = try fold(TenantDecider.self, .tenant, tenant: tenant, in: history)
         guard tenantState.state != nil else { throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found") }
-        let incidentState = try Self.fold(IncidentDecider.self, history[incidentStream])
-        let deviceState = try Self.fold(DeviceDecider.self, history[deviceStream])
+        let incidentState = try fold(IncidentDecider.self, incidentStream, tenant: tenant, in: history)
+        let deviceState = try fold(DeviceDecider.self, deviceStream, tenant: tenant, in: history)
         let events = try DeviceDecider.decide(command(incidentState.state, tenantState.state, time.now()), deviceState.state)
         return (
             events, deviceState.state,
@@ -413,11 +419,11 @@ extension CommandService {
     {
         try await execute(tenant: tenant, context: context, fingerprint: ["release", device.rawValue, reason]) {
             let stream = StreamName.device(device)
-            let history = try await store.readStreams(tenant: tenant, [.tenant, stream])
-            guard try Self.fold(TenantDecider.self, history[.tenant]).state != nil else {
+            let history = try await history(tenant: tenant, [.tenant, stream])
+            guard try fold(TenantDecider.self, .tenant, tenant: tenant, in: history).state != nil else {
                 throw DomainError(.tenantNotFound, .notFound, "tenant '\(tenant)' not found")
             }
-            let loaded = try Self.fold(DeviceDecider.self, history[stream])
+            let loaded = try fold(DeviceDecider.self, stream, tenant: tenant, in: history)
             let events = try DeviceDecider.decide(.release(deviceID: device, reason: reason, by: context.principal, at: time.now()), loaded.state)
             let result = DeviceDecider.fold(events, from: loaded.state).device ?? DeviceIsolation(deviceID: device)
             return Decision(

@@ -171,13 +171,18 @@ public struct EventStore: Sendable {
         return try await Self.decodeRows(rows)
     }
 
-    /// Several streams' events, each in order.
-    public func readStreams(tenant: TenantID, _ streams: [StreamName]) async throws -> [StreamName: [RecordedEvent]] {
+    /// Several streams' events, each in order; of a stream named in `after`, only its events after that version (a
+    /// state already folded up to it is brought up to date).
+    public func readStreams(tenant: TenantID, _ streams: [StreamName], after: [StreamName: Int64] = [:]) async throws -> [StreamName: [RecordedEvent]] {
         guard !streams.isEmpty else { return [:] }
         let rows = try await database.client.query(
             PostgresQuery(
-                unsafeSQL: "SELECT \(Self.columns) FROM events WHERE tenant_id = $1 AND stream = ANY($2) ORDER BY stream, version",
-                binds: try binds(tenant.rawValue, streams.map(\.rawValue))), logger: logger)
+                unsafeSQL: """
+                    SELECT \(Self.columns) FROM events e JOIN unnest($2::text[], $3::bigint[]) AS s(name, after)
+                        ON e.stream = s.name AND e.version > s.after
+                    WHERE e.tenant_id = $1 ORDER BY e.stream, e.version
+                    """,
+                binds: try binds(tenant.rawValue, streams.map(\.rawValue), streams.map { after[$0] ?? 0 })), logger: logger)
         return Dictionary(grouping: try await Self.decodeRows(rows), by: \.stream)
     }
 

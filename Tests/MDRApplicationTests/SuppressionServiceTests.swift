@@ -44,6 +44,30 @@ struct SuppressionServiceTests {
         }
     }
 
+    @Test func aRuleAddedByAnotherInstanceAppliesToTheNextIngestWithoutRereadingTheWholeStreams() async throws {
+        try await TestDatabase.withDatabase { db, _ in
+            let h = Harness(db)
+            try await h.onboard()
+            // This instance has folded the tenant and its (empty) rules.
+            _ = try await h.ingest([Fixtures.signal(alert: "warm", device: "ws-1")])
+            // Another instance (a service of its own, with its own memory) adds a rule.
+            let other = CommandService(store: EventStore(database: db), time: h.time)
+            _ = try await other.addSuppressionRule(
+                tenant: acme, match: SuppressionMatch(device: DeviceID(rawValue: "ws-0042")!), reason: "admin test machine", expiresAt: nil,
+                context: h.context())
+            // The next ingest here reads only what came after its fold: the rule applies, and neither stream is decoded
+            // again (only the rule, the one new event of them).
+            let counter = EventDecodeCounter()
+            let report = try await counter.count { try await h.ingest([Fixtures.signal(alert: "a1"), Fixtures.signal(alert: "b1", device: "ws-7")]).result }
+            #expect(report.items.map(\.outcome) == [.suppressed, .accepted])
+            #expect(counter.count == 1, "the new rule only; not the tenant's onboarding again")
+            // And again: nothing of the two streams is read.
+            let again = EventDecodeCounter()
+            _ = try await again.count { try await h.ingest([Fixtures.signal(alert: "c1", device: "ws-8")]) }
+            #expect(again.count == 0)
+        }
+    }
+
     @Test func suppressionRulesOfAnUnknownTenantAreRefused() async throws {
         try await TestDatabase.withDatabase { db, _ in
             let h = Harness(db)
