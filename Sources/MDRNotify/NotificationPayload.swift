@@ -5,8 +5,9 @@ import MDRDomain
 /// links into the portal/API — and carries no signal content (no hosts' logs, file names, user names or alert text),
 /// so a leaked or misrouted notification discloses nothing beyond the fact of an incident.
 ///
-/// The shape follows the Standard Webhooks payload recommendation: `type`, `timestamp`, `data`. Encoded as JSON with
-/// sorted keys and ISO 8601 times (``encoded()``), so the same notification always yields the same bytes.
+/// The shape follows the Standard Webhooks payload recommendation: `type`, `timestamp`, `data`. Encoded as the
+/// service's one JSON form (`JSONCoding`: sorted keys, ISO 8601 times with milliseconds, as the API), so the same
+/// notification always yields the same bytes.
 public struct NotificationPayload: Codable, Hashable, Sendable {
     /// What happened, dotted: `incident.confirmed`, `isolation.succeeded`, `sla.breached`, …
     public var type: String
@@ -87,19 +88,14 @@ public struct NotificationPayload: Codable, Hashable, Sendable {
         self.data = details
     }
 
-    /// The JSON body: sorted keys, ISO 8601 times, absent fields left out.
+    /// The JSON body: sorted keys, ISO 8601 times with milliseconds, absent fields left out.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(self)
+        try JSONCoding.encoder().encode(self)
     }
 
-    /// Decodes a body made by ``encoded()``.
+    /// Decodes a body made by ``encoded()`` (also one stored before times carried milliseconds).
     public static func decode(_ data: Data) throws -> NotificationPayload {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(NotificationPayload.self, from: data)
+        try JSONCoding.decoder().decode(NotificationPayload.self, from: data)
     }
 }
 

@@ -42,8 +42,7 @@ public enum ReportRenderer {
 
     /// Sorted keys and indentation: the same report gives the same bytes, and a person can read a file of it.
     public static func json(_ report: TenantReport) throws -> Data {
-        let encoder = JSONCoding.encoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let encoder = JSONCoding.prettyEncoder()
         return try encoder.encode(report)
     }
 

@@ -43,8 +43,7 @@ struct BillingCommand: AsyncParsableCommand {
         if format == "csv" {
             output = BillingExport.csv(lines)
         } else {
-            let encoder = JSONCoding.encoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            let encoder = JSONCoding.prettyEncoder()
             output = String(decoding: try encoder.encode(lines), as: UTF8.self) + "\n"
         }
         try write(output)

@@ -71,7 +71,6 @@ func reportingRefusals(_ body: () async throws -> Void) async throws {
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONCoding.encoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    let encoder = JSONCoding.prettyEncoder()
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

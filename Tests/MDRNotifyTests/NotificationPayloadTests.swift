@@ -13,7 +13,7 @@ struct NotificationPayloadTests {
             notificationID: "ntf_1", subject: .incidentConfirmed(incident, .p1), tenant: tenant, occurredAt: at,
             links: ["incident": URL(string: "https://mdr.example/v1/tenants/acme/incidents/\(incident)")!])
         let json = String(decoding: try payload.encoded(), as: UTF8.self)
-        #expect(json == #"{"data":{"incident_id":"\#(incident)","links":{"incident":"https://mdr.example/v1/tenants/acme/incidents/\#(incident)"},"notification_id":"ntf_1","priority":"P1","tenant":"acme"},"timestamp":"2023-11-14T22:13:20Z","type":"incident.confirmed"}"#)
+        #expect(json == #"{"data":{"incident_id":"\#(incident)","links":{"incident":"https://mdr.example/v1/tenants/acme/incidents/\#(incident)"},"notification_id":"ntf_1","priority":"P1","tenant":"acme"},"timestamp":"2023-11-14T22:13:20.000Z","type":"incident.confirmed"}"#)
         #expect(try NotificationPayload.decode(payload.encoded()) == payload)
     }
 

@@ -1,11 +1,26 @@
 import Foundation
 
-/// The one JSON wire format of the service: ISO-8601 UTC times with milliseconds (`2026-11-29T10:15:30.123Z`);
-/// times without fractional seconds are accepted on input.
+/// The one JSON wire format of the service — events, API answers, notification payloads, the command line: sorted
+/// keys, ISO-8601 UTC times with milliseconds (`2026-11-29T10:15:30.123Z`); times without fractional seconds are
+/// accepted on input.
+///
+/// One encoder and one decoder, built once and shared (they are safe to use from many tasks at once; nobody may
+/// change their options): building them per event cost more than the encoding of a small event.
 public enum JSONCoding {
-    public static func encoder() -> JSONEncoder {
+    /// Compact, sorted keys: the same value always gives the same bytes.
+    public static func encoder() -> JSONEncoder { compact }
+
+    /// Indented, for people (the command line, reports).
+    public static func prettyEncoder() -> JSONEncoder { pretty }
+
+    public static func decoder() -> JSONDecoder { shared }
+
+    private static let compact = makeEncoder([.sortedKeys, .withoutEscapingSlashes])
+    private static let pretty = makeEncoder([.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+
+    private static func makeEncoder(_ formatting: JSONEncoder.OutputFormatting) -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = formatting
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(Timestamp.format(date))
@@ -13,7 +28,7 @@ public enum JSONCoding {
         return encoder
     }
 
-    public static func decoder() -> JSONDecoder {
+    private static let shared: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -25,7 +40,7 @@ public enum JSONCoding {
             return date
         }
         return decoder
-    }
+    }()
 }
 
 /// ISO-8601 formatting and parsing of instants.

@@ -89,9 +89,7 @@ extension APIHandler {
     /// A free-form JSON body as bytes with sorted keys: the bytes, and so the idempotency fingerprint, do not depend
     /// on the client's key order and spacing.
     static func canonicalJSON(_ body: some Encodable) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(body)
+        try JSONCoding.encoder().encode(body)
     }
 }
 

@@ -33,10 +33,8 @@ struct Problem: Error, Sendable, Equatable {
     func response() -> Response {
         var headers = self.headers
         headers[.contentType] = Self.contentType
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // A struct of strings and integers always encodes.
-        let data = (try? encoder.encode(body)) ?? Data()
+        let data = (try? JSONCoding.encoder().encode(body)) ?? Data()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -69,6 +67,16 @@ extension Problem {
             status: .tooManyRequests, code: "rate_limited",
             detail: "this token sent more ingest requests than allowed (\(rate) a second, bursts of \(limit.burst)): "
                 + "retry after \(seconds) s, or send fewer, larger batches",
+            headers: [.retryAfter: "\(seconds)"])
+    }
+
+    /// The pipeline is more than the bound behind the tenant's log (`IngestAdmissionMiddleware`).
+    static func ingestBackpressure(retryAfter seconds: Int, lag: Double, bound: Duration) -> Problem {
+        Problem(
+            status: .serviceUnavailable, code: "ingest_backpressure",
+            detail: "signals of this tenant are being correlated \(String(format: "%.1f", lag)) s behind, more than the "
+                + "\(bound.components.seconds) s allowed: nothing of this request was stored; send it again (same Idempotency-Key) "
+                + "after \(seconds) s",
             headers: [.retryAfter: "\(seconds)"])
     }
 

@@ -45,12 +45,8 @@ enum SignalBatchRoute {
     static let correlationID = HTTPField.Name("X-Correlation-ID")!
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
 
-    /// The same output options as the generated routes (compact, sorted keys).
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    /// The same output options as the generated routes (compact, sorted keys, milliseconds).
+    static var encoder: JSONEncoder { JSONCoding.encoder() }
 
     /// `/v1/tenants/{tenant}/signals/graph`; a tenant segment with percent escapes is left to the generated router.
     static func route(_ path: String) -> (tenant: String, format: Format)? {
