@@ -43,6 +43,7 @@ struct IngestBench: AsyncParsableCommand {
         let pending = Shared<[Pending]>([])
         let lags = Shared<[Double]>([])
         let failures = Shared(0)
+        let backoffs = Shared(0)
         let accepted = Shared(0)
         let runID = String(UUID().uuidString.prefix(8)).lowercased()
         // The bodies are made before the clock starts: the client shares the machine's two cores with the service.
@@ -89,8 +90,16 @@ struct IngestBench: AsyncParsableCommand {
                                 request.headers.add(name: "Authorization", value: "Bearer \(self.token)")
                                 request.headers.add(name: "Content-Type", value: "application/json")
                                 request.body = .bytes(bodies[n])
-                                let response = try await client.execute(request, timeout: .seconds(120))
-                                let body = try await response.body.collect(upTo: 16 << 20)
+                                var response = try await client.execute(request, timeout: .seconds(120))
+                                var body = try await response.body.collect(upTo: 16 << 20)
+                                // Admission control: wait Retry-After and send the same batch again, as a connector does.
+                                while response.status == .serviceUnavailable {
+                                    backoffs.withLock { $0 += 1 }
+                                    let wait = Int(response.headers.first(name: "Retry-After") ?? "") ?? 1
+                                    try await Task.sleep(for: .seconds(max(1, wait)))
+                                    response = try await client.execute(request, timeout: .seconds(120))
+                                    body = try await response.body.collect(upTo: 16 << 20)
+                                }
                                 let answeredAt = clock.now
                                 guard response.status == .ok,
                                     let report = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
@@ -120,7 +129,9 @@ struct IngestBench: AsyncParsableCommand {
         let signals = accepted.withLock { $0 }
         let ingestRate = Double(signals) / seconds(ingestTime)
         let p = Percentiles(lags.withLock { $0 })
-        print("ingest: \(signals) signals in \(batches) batches of \(batch) from \(clients) clients over \(tenants) tenants in \(fmt(seconds(ingestTime), 2)) s; failures: \(failures.withLock { $0 })")
+        print(
+            "ingest: \(signals) signals in \(batches) batches of \(batch) from \(clients) clients over \(tenants) tenants in \(fmt(seconds(ingestTime), 2)) s; failures: \(failures.withLock { $0 }); 503 ingest_backpressure answered (then sent again): \(backoffs.withLock { $0 })"
+        )
         print("correlation lag (answer → correlator checkpoint): p50 \(fmt(p.p(0.5), 1)) ms, p99 \(fmt(p.p(0.99), 1)) ms, max \(fmt(p.p(1.0), 1)) ms")
 
         let (copyRate, incidents) = try await copyReference(config, clients: clients)

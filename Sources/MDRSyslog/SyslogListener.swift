@@ -56,6 +56,9 @@ public struct SyslogListener: Service {
     let configuration: SyslogListenerConfiguration
     let commands: CommandService
     let senders: SyslogSenderDirectory
+    /// Admission control: while the pipeline is too far behind a tenant's log, a full TCP batch waits (the sender is not
+    /// read meanwhile: TCP back-pressure) and a full UDP batch is dropped and counted (`droppedUnderLoad`).
+    let admission: IngestAdmission?
     let logger: Logger
     let onListening: @Sendable (Int) -> Void
     let counters = SyslogCounters()
@@ -64,11 +67,12 @@ public struct SyslogListener: Service {
 
     /// - Parameter onListening: called with the bound port once both sockets listen.
     public init(
-        configuration: SyslogListenerConfiguration, commands: CommandService, database: Database, logger: Logger,
-        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        configuration: SyslogListenerConfiguration, commands: CommandService, database: Database, admission: IngestAdmission? = nil,
+        logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.commands = commands
+        self.admission = admission
         self.senders = SyslogSenderDirectory(store: SyslogSenderStore(database: database))
         self.logger = logger
         self.onListening = onListening
@@ -168,7 +172,7 @@ public struct SyslogListener: Service {
             try await udp.executeThenClose { inbound, _ in
                 for try await datagram in inbound {
                     guard let address = SyslogSenderStore.canonicalAddress(datagram.remoteAddress) else { continue }
-                    await handle(Array(datagram.data.readableBytesView), from: address, batcher: batcher)
+                    await handle(Array(datagram.data.readableBytesView), from: address, transport: .udp, batcher: batcher)
                 }
             }
         } catch {
@@ -206,14 +210,14 @@ public struct SyslogListener: Service {
                         while true {
                             do throws(SyslogFramingError) {
                                 guard let frame = try decoder.next() else { break }
-                                await handle(frame, from: address, batcher: batcher)
+                                await handle(frame, from: address, transport: .tcp, batcher: batcher)
                             } catch {
                                 noteFramingError(error, from: address)
                             }
                         }
                     }
                     do throws(SyslogFramingError) {
-                        if let last = try decoder.finish() { await handle(last, from: address, batcher: batcher) }
+                        if let last = try decoder.finish() { await handle(last, from: address, transport: .tcp, batcher: batcher) }
                     } catch {
                         noteFramingError(error, from: address)
                     }
@@ -230,7 +234,7 @@ public struct SyslogListener: Service {
 
     /// One message from `address`: drop it if the sender is unknown or it is unreadable, else add its MSG to the
     /// tenant's batch, and ingest the batch now if this filled it.
-    func handle(_ frame: [UInt8], from address: String, batcher: SyslogBatcher) async {
+    func handle(_ frame: [UInt8], from address: String, transport: Transport, batcher: SyslogBatcher) async {
         guard let tenant = senders.tenant(for: address) else {
             counters.update {
                 $0.received += 1
@@ -260,8 +264,38 @@ public struct SyslogListener: Service {
         }
         counters.update { $0.received += 1 }
         if let full = batcher.add(line, tenant: tenant) {
+            guard await admitted(full, tenant: tenant, transport: transport) else { return }
             await ingest(full, tenant: tenant)
         }
+    }
+
+    /// How a message arrived.
+    enum Transport {
+        case tcp, udp
+    }
+
+    /// Whether a full batch may be ingested now. Over TCP it waits until the pipeline has caught up (the connection is
+    /// not read meanwhile, so the sender slows down); over UDP there is no one to slow down: the batch is dropped,
+    /// counted and logged (rate-limited), never silently.
+    func admitted(_ lines: [String], tenant: TenantID, transport: Transport) async -> Bool {
+        guard let admission else { return true }
+        while let wait = admission.retryAfter(tenant) {
+            switch transport {
+            case .udp:
+                counters.update { $0.droppedUnderLoad += lines.count }
+                let (allowed, left) = badMessageLog.permit()
+                if allowed {
+                    logger.warning(
+                        "syslog: dropped a UDP batch: the pipeline is too far behind this tenant's log (send over TCP to be slowed down instead)",
+                        metadata: ["tenant": "\(tenant)", "lines": "\(lines.count)", "dropped.unlogged": "\(left)"])
+                }
+                return false
+            case .tcp:
+                if Task.isShuttingDownGracefully || Task.isCancelled { return true }
+                try? await Task.sleep(for: .milliseconds(min(1000, 100 * wait)))
+            }
+        }
+        return true
     }
 
     func noteUnreadable(_ reason: String, from address: String, tenant: TenantID) {

@@ -21,6 +21,9 @@ public struct SyslogStatistics: Sendable, Equatable {
     /// Lines lost because their batch could not be ingested (the database was unreachable after retries, or the
     /// tenant no longer exists).
     public var failed = 0
+    /// UDP lines dropped because the pipeline was too far behind their tenant's log (admission control); TCP senders
+    /// are slowed down instead.
+    public var droppedUnderLoad = 0
 
     public init() {}
 

@@ -34,6 +34,7 @@ struct Serve: AsyncParsableCommand {
         do {
             configuration.maxBatchSignals = try ServerConfiguration.maxBatchSignals(env)
             configuration.ingestRateLimit = try ServerConfiguration.ingestRateLimit(env)
+            configuration.ingestMaxLag = try ServerConfiguration.ingestMaxLag(env)
             configuration.oidc = try OIDCConfiguration.fromEnvironment(env)
         } catch let error as ServerConfiguration.InvalidSetting {
             throw ValidationError(error.description)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import MDRApplication
 import MDRDomain
+import MDRProjections
 @testable import MDRServer
 import MDRStore
 import MDRTestSupport
@@ -126,5 +127,75 @@ import Testing
         for path in others {
             #expect(!IngestRateLimiter.isIngest(request(.post, path)), "\(path)")
         }
+    }
+}
+
+/// Admission control: while the pipeline is more than the bound behind a tenant's log, its ingest is refused with
+/// `503 ingest_backpressure` and `Retry-After`, and nothing is stored; once the pipeline has caught up it is accepted
+/// again. Other tenants are not held back.
+@Suite struct IngestAdmissionTests {
+    /// The consumers whose lag is watched, as `mdr serve` runs them (here without the notifier and the responder).
+    static func pipeline(_ api: APIWorld) -> TenantPipeline {
+        TenantPipeline([ProcessManager(CorrelationProcessor())] + ReadModels.standard(), store: api.services.store, logger: TestDatabase.logger)
+    }
+
+    @Test func ingestIsRefusedWhileThePipelineIsBehindAndAcceptedOnceItCaughtUp() async throws {
+        // A bound of zero: any event not yet handled is too far behind (no waiting on the clock in the test).
+        try await APIWorld.run(configure: {
+            $0.ingestMaxLag = .zero
+            $0.ingestLagSampleInterval = .milliseconds(20)
+        }) { api in
+            try await api.onboard("acme-bv")
+            try await api.onboard("globex")
+            try await Self.pipeline(api).drain()
+            let connector = try await api.token(.connector, "acme-bv")
+            let first = try await api.post("/v1/tenants/acme-bv/signals", token: connector, ["signals": [Fixtures.signal(alert: "bp-1")]])
+            #expect(first.status == .ok, "\(first.text)")
+
+            // The pipeline has not run: once the lag is sampled, acme's ingest is refused in every format.
+            let head = try await api.head("acme-bv")
+            var refused: Reply? = nil
+            for attempt in 0..<600 where refused == nil {
+                let reply = try await api.post("/v1/tenants/acme-bv/signals", token: connector, ["signals": [Fixtures.signal(alert: "bp-2-\(attempt)")]])
+                if reply.status == .serviceUnavailable { refused = reply } else { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let reply = try #require(refused, "never refused")
+            expectProblem(reply, .serviceUnavailable, "ingest_backpressure")
+            #expect(Int(reply.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            let lateHead = try await api.head("acme-bv")
+            expectProblem(
+                try await api.post("/v1/tenants/acme-bv/signals/graph", token: connector, [GraphAndCEFIngestTests.graphAlerts[0]]),
+                .serviceUnavailable, "ingest_backpressure")
+            expectProblem(try await api.sendCEF("acme-bv", GraphAndCEFIngestTests.cefLines[0], token: connector), .serviceUnavailable, "ingest_backpressure")
+            try await api.expectHead("acme-bv", lateHead, "a refused batch stored something")
+            #expect(lateHead >= head)
+
+            // Another tenant, caught up, is not held back.
+            let globex = try await api.post(
+                "/v1/tenants/globex/signals", token: try await api.token(.connector, "globex"), ["signals": [Fixtures.signal(alert: "g-1")]])
+            #expect(globex.status == .ok, "\(globex.text)")
+
+            // The pipeline catches up: accepted again once sampled.
+            try await Self.pipeline(api).drain()
+            var accepted = false
+            for attempt in 0..<600 where !accepted {
+                let reply = try await api.post("/v1/tenants/acme-bv/signals", token: connector, ["signals": [Fixtures.signal(alert: "bp-3-\(attempt)")]])
+                accepted = reply.status == .ok
+                if !accepted {
+                    expectProblem(reply, .serviceUnavailable, "ingest_backpressure")
+                    try await Self.pipeline(api).drain()
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            #expect(accepted)
+        }
+    }
+
+    @Test func theBoundComesFromTheEnvironment() throws {
+        #expect(try ServerConfiguration.ingestMaxLag([:]) == .seconds(1))
+        #expect(try ServerConfiguration.ingestMaxLag(["MDR_INGEST_MAX_LAG_SECONDS": "2.5"]) == .milliseconds(2500))
+        #expect(try ServerConfiguration.ingestMaxLag(["MDR_INGEST_MAX_LAG_SECONDS": "0"]) == nil)
+        #expect(throws: ServerConfiguration.InvalidSetting.self) { try ServerConfiguration.ingestMaxLag(["MDR_INGEST_MAX_LAG_SECONDS": "-1"]) }
+        #expect(throws: ServerConfiguration.InvalidSetting.self) { try ServerConfiguration.ingestMaxLag(["MDR_INGEST_MAX_LAG_SECONDS": "soon"]) }
     }
 }

@@ -32,6 +32,7 @@ struct ListenerHarness: Sendable {
     /// listener down gracefully and waits until its `run()` returned.
     static func with(
         senders: [String: TenantID], batchSize: Int = 500, batchDelay: Duration = .milliseconds(50),
+        admission: (@Sendable (Database) -> IngestAdmission)? = nil,
         _ body: @Sendable (ListenerHarness) async throws -> Void,
         afterShutdown: @Sendable (ListenerHarness) async throws -> Void = { _ in }
     ) async throws {
@@ -46,7 +47,7 @@ struct ListenerHarness: Sendable {
             let (ports, announce) = AsyncStream.makeStream(of: Int.self)
             let listener = SyslogListener(
                 configuration: SyslogListenerConfiguration(host: "127.0.0.1", port: 0, batchSize: batchSize, batchDelay: batchDelay), commands: commands,
-                database: db, logger: TestDatabase.logger, onListening: { announce.yield($0) })
+                database: db, admission: admission?(db), logger: TestDatabase.logger, onListening: { announce.yield($0) })
             let group = ServiceGroup(configuration: .init(services: [listener], logger: TestDatabase.logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
@@ -237,6 +238,40 @@ func octetCounted(_ messages: [String]) -> String {
             try await client.close()
             try await h.waitFor("all 100 lines") { $0.accepted == 100 }
             try await blocker.close()
+        }
+    }
+
+    @Test func underBackpressureAUDPBatchIsDroppedAndCountedNeverSilently() async throws {
+        // A bound of zero: any event the correlator has not handled yet puts the tenant over it.
+        let admission = Mutex<IngestAdmission?>(nil)
+        try await ListenerHarness.with(
+            senders: ["127.0.0.1": acme], batchSize: 2,
+            admission: { db in
+                let made = IngestAdmission(bound: .zero, consumers: ["correlator"], database: db, logger: TestDatabase.logger)
+                admission.withLock { $0 = made }
+                return made
+            }
+        ) { h in
+            let correlator = TenantPipeline([ProcessManager(CorrelationProcessor())], store: h.store, logger: TestDatabase.logger)
+            try await correlator.drain()
+            // A signal the correlator has not handled: acme is behind.
+            _ = try await CommandService(store: h.store).ingestCEF(
+                tenant: acme, text: cef("before"), context: CommandContext(principal: .syslogListener(tenant: acme)))
+            let watcher = try #require(admission.withLock { $0 })
+            try await watcher.refresh()
+            #expect(watcher.retryAfter(acme) != nil)
+
+            try await h.sendUDP(["<14>\(cef("udp-1"))", "<14>\(cef("udp-2"))"])
+            try await h.waitFor("the dropped batch") { $0.droppedUnderLoad == 2 }
+            #expect(h.listener.statistics.accepted == 0)
+            #expect(try await h.storedAlerts(acme).ids == ["before"])
+
+            // Caught up: the next batch is stored.
+            try await correlator.drain()
+            try await watcher.refresh()
+            try await h.sendUDP(["<14>\(cef("udp-3"))", "<14>\(cef("udp-4"))"])
+            try await h.waitFor("the next batch") { $0.accepted == 2 }
+            #expect(try await h.storedAlerts(acme).ids == ["before", "udp-3", "udp-4"])
         }
     }
 

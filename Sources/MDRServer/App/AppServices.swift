@@ -1,3 +1,4 @@
+import Logging
 import MDRApplication
 import MDRProjections
 import MDRStore
@@ -18,6 +19,8 @@ public struct AppServices: Sendable {
     public var views: ReadModels
     /// What this instance's pipeline has done (rounds, decodes), for `/metrics`.
     public var pipeline: PipelineStatistics
+    /// Admission control for ingest, shared by the API and the syslog listener (`admission(_:logger:)` makes it).
+    public var admission: IngestAdmission?
 
     /// Services made elsewhere (e.g. a `CommandService` with a test clock and other limits).
     public init(
@@ -38,5 +41,16 @@ public struct AppServices: Sendable {
         self.init(
             database: database, store: store, commands: CommandService(store: store, time: time), queries: QueryService(store: store),
             tokens: TokenStore(database: database))
+    }
+}
+
+extension AppServices {
+    /// The admission control `configuration` asks for (nil when off): the one set on these services, else a new one.
+    func admission(_ configuration: ServerConfiguration, logger: Logger) -> IngestAdmission? {
+        guard let bound = configuration.ingestMaxLag else { return nil }
+        return admission
+            ?? IngestAdmission(
+                bound: bound, consumers: MDRServerApp.pipelineConsumerNames(configuration), database: database,
+                interval: configuration.ingestLagSampleInterval, logger: logger)
     }
 }

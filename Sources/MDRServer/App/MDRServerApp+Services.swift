@@ -31,9 +31,17 @@ extension MDRServerApp {
             logger: logger)
         var background: [any Service] = [AppendNotifier(store: services.store), pipeline] + workers
         if let syslog = configuration.syslog {
-            background.append(SyslogListener(configuration: syslog, commands: services.commands, database: services.database, logger: logger))
+            background.append(
+                SyslogListener(
+                    configuration: syslog, commands: services.commands, database: services.database, admission: services.admission,
+                    logger: logger))
         }
         return background
+    }
+
+    /// The names of the consumers `backgroundServices` runs in the pipeline (admission control watches their lag).
+    static func pipelineConsumerNames(_ configuration: ServerConfiguration) -> [String] {
+        ["correlator"] + (configuration.notifications == nil ? [] : ["notifier"]) + ["responder"] + ReadModels.standard().map(\.name)
     }
 
     /// The consumers whose lag `/metrics` and `GET /v1/projections` report as process managers.

@@ -34,7 +34,8 @@ public enum MDRServerApp {
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) throws -> ServiceGroup {
         let database = Database(configuration.database, logger: logger)
-        let services = AppServices(database: database)
+        var services = AppServices(database: database)
+        services.admission = services.admission(configuration, logger: logger)
         let app = try buildApplication(
             services: services, configuration: configuration, logger: logger,
             backgroundServices: backgroundServices(services: services, configuration: configuration, logger: logger),
@@ -65,6 +66,11 @@ public enum MDRServerApp {
                 oidc: configuration.oidc.map { OIDCVerifier(configuration: $0, time: configuration.time, logger: logger) }))
         if let limit = configuration.ingestRateLimit {
             router.add(middleware: IngestRateLimitMiddleware(limiter: IngestRateLimiter(limit)))
+        }
+        var backgroundServices = backgroundServices
+        if let admission = services.admission(configuration, logger: logger) {
+            router.add(middleware: IngestAdmissionMiddleware(admission: admission))
+            backgroundServices.append(admission)
         }
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
         router.add(middleware: CommandHeadersMiddleware())

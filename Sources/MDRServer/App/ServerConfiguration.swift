@@ -31,6 +31,12 @@ public struct ServerConfiguration: Sendable {
     /// How many ingest requests each token may send (`MDR_INGEST_RATE_PER_TOKEN`, `MDR_INGEST_BURST_PER_TOKEN`); more
     /// are answered `429 rate_limited` with `Retry-After`. Kept in memory per instance. nil: no limit.
     public var ingestRateLimit: IngestRateLimit? = .standard
+    /// Admission control (`MDR_INGEST_MAX_LAG_SECONDS`; `mdr serve`'s default 1, 0 turns it off): while the pipeline is
+    /// more than this behind a tenant's log, its ingest is answered `503 ingest_backpressure` with `Retry-After`. nil (the
+    /// default of a configuration made in code, e.g. the tests'): off.
+    public var ingestMaxLag: Duration? = nil
+    /// How often the pipeline's lag is sampled for admission control.
+    public var ingestLagSampleInterval: Duration = .milliseconds(250)
     /// The responder's intervals: `MDR_EDR_ACTION_TIMEOUT` (seconds, default 600) and `MDR_EDR_POLL_INTERVAL`
     /// (seconds between status checks of a submitted EDR action, default 10), read from the environment.
     public var responder: Responder.Configuration = ServerConfiguration.responderConfiguration(ProcessInfo.processInfo.environment)
@@ -128,5 +134,14 @@ extension ServerConfiguration {
             burst = value
         }
         return IngestRateLimit(requestsPerSecond: rate, burst: burst)
+    }
+
+    /// `MDR_INGEST_MAX_LAG_SECONDS` (default 1; 0 turns admission control off).
+    public static func ingestMaxLag(_ environment: [String: String]) throws -> Duration? {
+        guard let raw = environment["MDR_INGEST_MAX_LAG_SECONDS"], !raw.isEmpty else { return .seconds(1) }
+        guard let value = Double(raw), value.isFinite, value >= 0 else {
+            throw InvalidSetting(description: "MDR_INGEST_MAX_LAG_SECONDS must be a number of seconds (0: no admission control), not '\(raw)'")
+        }
+        return value == 0 ? nil : .milliseconds(Int64((value * 1000).rounded()))
     }
 }

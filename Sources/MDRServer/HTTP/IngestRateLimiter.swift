@@ -60,3 +60,22 @@ struct IngestRateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+/// Answers `503 ingest_backpressure` with `Retry-After` to an ingest request for a tenant whose log the pipeline is
+/// more than the bound behind (`IngestAdmission`). Runs before the body is read: a refused batch costs nothing.
+struct IngestAdmissionMiddleware<Context: RequestContext>: RouterMiddleware {
+    let admission: IngestAdmission
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if IngestRateLimiter.isIngest(request), let tenant = Self.tenant(of: request), let wait = admission.retryAfter(tenant) {
+            throw Problem.ingestBackpressure(retryAfter: wait, lag: admission.lag(tenant), bound: admission.bound)
+        }
+        return try await next(request, context)
+    }
+
+    /// The tenant of `/v1/tenants/{tenantId}/signals…`.
+    static func tenant(of request: Request) -> TenantID? {
+        let parts = request.uri.path.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count >= 5 ? TenantID(rawValue: String(parts[3])) : nil
+    }
+}
