@@ -168,27 +168,21 @@ public final class NotificationDeliveryWorker: Service, Sendable {
     /// out meanwhile are left alone: another worker has them.
     func record(_ attempts: [(ClaimedNotification, AttemptResult)]) async throws {
         let now = time.now()
-        var events: [TenantID: [EventToAppend]] = [:]
-        var appended: [TenantID: Int64] = [:]
-        var gone: [String] = []
         let decided = attempts.map { claim, result in (claim, result, decide(claim, result, now: now)) }
-        try await store.database.client.withTransaction(logger: logger) { connection in
-            let settled = try await self.outbox.settle(
-                decided.map { claim, _, d in (claim.entry.notificationID, claim.leaseToken, d.2, d.0) }, on: connection)
-            for (claim, result, (_, event, attemptsMade)) in decided where settled.contains(claim.entry.notificationID) {
+        let byID = Dictionary(decided.map { ($0.0.entry.notificationID, $0) }, uniquingKeysWith: { first, _ in first })
+        let outbox = self.outbox, actor = self.actor
+        let settled = try await outbox.queue.settle(
+            decided.map(\.0.entry.notificationID), store: store,
+            update: { connection in
+                try await outbox.settle(decided.map { claim, _, d in (claim.entry.notificationID, claim.leaseToken, d.2, d.0) }, on: connection)
+            },
+            events: { id in
+                guard let (claim, _, (_, event, attemptsMade)) = byID[id] else { return nil }
                 let entry = claim.entry
-                if result == .gone { gone.append(entry.route.address) }
-                let metadata = EventMetadata(principal: self.actor, causationID: nil)
-                let id = derivedUUID("notification-attempt", entry.notificationID, String(attemptsMade), event.type)
-                events[entry.tenant, default: []].append(EventToAppend(event, eventID: id, metadata: metadata))
-            }
-            for tenant in events.keys.sorted() {
-                appended[tenant] = try await self.store.append(
-                    tenant: tenant, events: events[tenant]!, expectations: [:], command: nil, on: connection
-                ).lastPosition
-            }
-        }
-        for (tenant, last) in appended { store.signal.appended(tenant: tenant, position: last) }
+                let eventID = derivedUUID("notification-attempt", entry.notificationID, String(attemptsMade), event.type)
+                return (entry.tenant, [EventToAppend(event, eventID: eventID, metadata: EventMetadata(principal: actor, causationID: nil))])
+            })
+        let gone = decided.filter { settled.contains($0.0.entry.notificationID) && $0.1 == .gone }.map(\.0.entry.route.address)
         for url in Set(gone) {
             try await endpoints.disable(url: url, reason: "answered 410 Gone", at: now)
             logger.warning("webhook endpoint disabled: it answered 410 Gone", metadata: ["url": "\(url)"])

@@ -11,7 +11,7 @@ import ServiceLifecycle
 ///
 /// 1. **Plan**: its `ResponsePlanner`, a consumer of the pipeline (position `responder`), turns each request into a
 ///    row of `response_actions`, in the round's transaction, and wakes the worker.
-/// 2. **Claim** (this worker, per round): due rows are leased (`leased_until`) in one statement with `FOR UPDATE SKIP LOCKED`, so several
+/// 2. **Claim** (this worker, per round): due rows are leased (`LeasedQueue`) in one statement with `FOR UPDATE SKIP LOCKED`, so several
 ///    instances never work on the same request at once; the EDR is then called outside any transaction.
 ///    Isolation and release of one device are carried out in log order; a stop-and-quarantine does not wait for them.
 /// 3. **Record**: a new request is submitted (idempotency key: the request event's id) and `EDRActionSubmitted` is
@@ -81,8 +81,6 @@ public final class Responder: Service, Sendable {
     let time: any TimeSource
     let configuration: Configuration
     let logger: Logger
-    /// This instance's name in `leased_by`.
-    let instance: String
     /// Woken by the planner when it has added requests.
     public let wakeup = Wakeup()
     /// The consumer of the pipeline that turns requests in the log into this worker's rows.
@@ -98,7 +96,6 @@ public final class Responder: Service, Sendable {
         self.connectors = connectors
         self.time = time
         self.configuration = configuration
-        self.instance = "responder-" + UUID().uuidString.lowercased().prefix(8)
         var logger = logger
         logger[metadataKey: "component"] = "responder"
         self.logger = logger
@@ -156,7 +153,7 @@ public final class Responder: Service, Sendable {
     /// When the next unfinished request is due (nil when none).
     public func nextDue() async throws -> Date? {
         let rows = try await store.database.client.query(
-            "SELECT min(greatest(next_attempt_at, coalesce(leased_until, next_attempt_at))) FROM response_actions WHERE status <> 'done'",
+            "SELECT min(greatest(next_attempt_at, coalesce(lease_until, next_attempt_at))) FROM response_actions WHERE status <> 'done'",
             logger: logger)
         for try await due in rows.decode(Date?.self) { return due }
         return nil
@@ -181,6 +178,8 @@ public final class Responder: Service, Sendable {
         var edrActionID: String?
         var attempts = 0
         var deadline = Date.distantFuture
+        /// This worker's lease on the row (`LeasedQueue`): an outcome is recorded only while it holds.
+        var leaseToken: UUID?
 
         init?(_ recorded: PipelineEvent) throws {
             let event = try recorded.event()
@@ -216,26 +215,25 @@ public final class Responder: Service, Sendable {
         }
     }
 
-    /// Leases the due requests to this instance. One statement: rows another instance is leasing are skipped.
+    /// The request rows as a queue worked on under leases (`LeasedQueue`).
+    var queue: LeasedQueue { LeasedQueue(table: "response_actions", key: ["tenant_id", "request_event_id"], database: store.database) }
+
+    /// Leases the due requests to this instance. One statement: rows another instance is leasing are skipped. Isolation
+    /// and release of one device are carried out in log order; a stop-and-quarantine does not wait for them.
     func claim() async throws -> [Request] {
-        let now = time.now()
-        let leasedUntil = now.addingTimeInterval(Self.seconds(configuration.lease))
-        let rows = try await store.database.client.query(
-            """
-            UPDATE response_actions r SET leased_until = \(leasedUntil), leased_by = \(instance)
-            WHERE (r.tenant_id, r.request_event_id) IN (
-                SELECT c.tenant_id, c.request_event_id FROM response_actions c
-                WHERE c.status <> 'done' AND c.next_attempt_at <= \(now) AND (c.leased_until IS NULL OR c.leased_until <= \(now))
-                  AND (c.action = 'stopAndQuarantineFile' OR NOT EXISTS (
-                        SELECT 1 FROM response_actions e
-                        WHERE e.tenant_id = c.tenant_id AND e.device_id = c.device_id AND e.status <> 'done'
-                          AND e.action <> 'stopAndQuarantineFile' AND e.position < c.position))
-                ORDER BY c.next_attempt_at, c.tenant_id, c.position
-                LIMIT \(configuration.batchSize)
-                FOR UPDATE SKIP LOCKED)
-            RETURNING r.tenant_id, r.request_event_id, r.position, r.action, r.device_id, r.incident_id, r.isolation_type, r.sha1,
-                      r.comment, r.requested_at, r.status, r.machine_id, r.edr_action_id, r.attempts, r.deadline
-            """, logger: logger)
+        let (lease, rows) = try await queue.claim(
+            due: """
+                c.status <> 'done' AND c.next_attempt_at <= $3
+                AND (c.action = 'stopAndQuarantineFile' OR NOT EXISTS (
+                    SELECT 1 FROM response_actions e
+                    WHERE e.tenant_id = c.tenant_id AND e.device_id = c.device_id AND e.status <> 'done'
+                      AND e.action <> 'stopAndQuarantineFile' AND e.position < c.position))
+                """,
+            order: "c.next_attempt_at, c.tenant_id, c.position", limit: configuration.batchSize, lease: configuration.lease, now: time.now(),
+            returning: """
+                q.tenant_id, q.request_event_id, q.position, q.action, q.device_id, q.incident_id, q.isolation_type, q.sha1, q.comment,
+                q.requested_at, q.status, q.machine_id, q.edr_action_id, q.attempts, q.deadline
+                """)
         var claimed: [Request] = []
         for try await (tenant, id, position, action, device, incident, type, sha1, comment, requestedAt, status, machine, edrAction, attempts, deadline)
             in rows.decode(
@@ -252,6 +250,7 @@ public final class Responder: Service, Sendable {
             request.edrActionID = edrAction
             request.attempts = Int(attempts)
             request.deadline = deadline
+            request.leaseToken = lease.token
             claimed.append(request)
         }
         return claimed.sorted { ($0.tenant.rawValue, $0.position) < ($1.tenant.rawValue, $1.position) }
@@ -385,8 +384,9 @@ public final class Responder: Service, Sendable {
         let next = now.addingTimeInterval(Self.seconds(configuration.statusInterval))
         let update: PostgresQuery = """
             UPDATE response_actions SET status = 'submitted', machine_id = \(request.machineID), edr_action_id = \(request.edrActionID),
-                attempts = 0, last_error = NULL, next_attempt_at = \(next), leased_until = NULL, leased_by = NULL, updated_at = now()
-            WHERE tenant_id = \(request.tenant.rawValue) AND request_event_id = \(request.eventID)
+                attempts = 0, last_error = NULL, next_attempt_at = \(next), lease_until = NULL, lease_token = NULL, updated_at = now()
+            WHERE tenant_id = \(request.tenant.rawValue) AND request_event_id = \(request.eventID) AND lease_token = \(request.leaseToken)
+            RETURNING request_event_id
             """
         try await append(
             EventToAppend(event, eventID: Self.submittedEventID(tenant: request.tenant, request: request.eventID), metadata: metadata(request)),
@@ -423,8 +423,9 @@ public final class Responder: Service, Sendable {
         let update: PostgresQuery = """
             UPDATE response_actions SET status = 'done', machine_id = \(request.machineID), edr_action_id = \(actionID),
                 edr_status = \(status?.rawValue), last_error = \(failure?.reason), outcome_event_id = \(eventID),
-                leased_until = NULL, leased_by = NULL, updated_at = now()
-            WHERE tenant_id = \(request.tenant.rawValue) AND request_event_id = \(request.eventID)
+                lease_until = NULL, lease_token = NULL, updated_at = now()
+            WHERE tenant_id = \(request.tenant.rawValue) AND request_event_id = \(request.eventID) AND lease_token = \(request.leaseToken)
+            RETURNING request_event_id
             """
         try await append(EventToAppend(event, eventID: eventID, metadata: metadata(request)), tenant: request.tenant, with: update)
         let level: Logger.Level = failure == nil ? .notice : .warning
@@ -439,31 +440,26 @@ public final class Responder: Service, Sendable {
             """
             UPDATE response_actions SET attempts = \(Int32(attempts)), last_error = \(error), next_attempt_at = \(next),
                 edr_status = coalesce(\(status?.rawValue), edr_status), machine_id = \(request.machineID),
-                edr_action_id = \(request.edrActionID), leased_until = NULL, leased_by = NULL, updated_at = now()
-            WHERE tenant_id = \(request.tenant.rawValue) AND request_event_id = \(request.eventID)
+                edr_action_id = \(request.edrActionID), lease_until = NULL, lease_token = NULL, updated_at = now()
+            WHERE tenant_id = \(request.tenant.rawValue) AND request_event_id = \(request.eventID) AND lease_token = \(request.leaseToken)
             """, logger: logger)
     }
 
-    /// Appends `event` and runs `update` in one transaction. An event already in the log (another instance got there
-    /// first after this one's lease ran out) is not appended again; the row is updated all the same.
+    /// Appends `event` and runs `update` (which must return the row it settled) in one transaction, if this worker's
+    /// lease on the row still holds (`LeasedQueue.settle`); otherwise records nothing: another worker has the request.
     func append(_ event: EventToAppend, tenant: TenantID, with update: PostgresQuery) async throws {
-        do {
-            let last = try await transaction { connection in
-                let result = try await self.store.append(tenant: tenant, events: [event], expectations: [:], command: nil, on: connection)
-                try await connection.query(update, logger: self.logger)
-                return result.lastPosition
-            }
-            store.signal.appended(tenant: tenant, position: last)
-        } catch StoreError.duplicateEvent {
-            try await store.database.client.query(update, logger: logger)
-        }
-    }
-
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await store.database.client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        let logger = self.logger
+        let settled = try await queue.settle(
+            [event.eventID], store: store,
+            update: { connection in
+                var rows = 0
+                for try await _ in try await connection.query(update, logger: logger).decode(UUID.self) { rows += 1 }
+                return rows > 0 ? [event.eventID] : []
+            },
+            events: { _ in (tenant, [event]) })
+        if settled.isEmpty {
+            logger.warning("an EDR outcome was not recorded: this instance's lease ran out and another took the request over",
+                metadata: ["tenant": "\(tenant)", "event": "\(event.type)"])
         }
     }
 

@@ -80,6 +80,9 @@ public struct NotificationOutbox: Sendable {
         self.logger = logger
     }
 
+    /// The outbox as a queue worked on under leases.
+    public var queue: LeasedQueue { LeasedQueue(table: "notification_outbox", key: ["notification_id"], database: database) }
+
     static let columns = """
         notification_id, tenant_id, cause_position, subject, incident_id, device_id, priority, recipient, channel, address, payload,
         occurred_at, send_at, resend_of, resend_number
@@ -125,21 +128,14 @@ public struct NotificationOutbox: Sendable {
 
     /// Claims up to `limit` due entries for `lease`: pending, due by `now`, and not held by another worker's live claim.
     public func claimDue(now: Date, limit: Int, lease: Duration) async throws -> [ClaimedNotification] {
-        let token = UUID()
-        let until = now.addingTimeInterval(Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18)
-        let rows = try await database.client.query(
-            """
-            UPDATE notification_outbox o SET lease_token = \(token), lease_until = \(until)
-            WHERE o.notification_id IN (
-                SELECT notification_id FROM notification_outbox
-                WHERE status = 'pending' AND next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
-                ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            RETURNING \(unescaped: Self.columns.split(separator: ",").map { "o." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")), o.attempts
-            """, logger: logger)
+        let (granted, rows) = try await queue.claim(
+            due: "c.status = 'pending' AND c.next_attempt_at <= $3", order: "c.next_attempt_at", limit: limit, lease: lease, now: now,
+            returning: Self.columns.split(separator: ",").map { "q." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+                + ", q.attempts")
         var claimed: [ClaimedNotification] = []
         for try await row in rows {
             let (entry, cells) = try Self.entry(row)
-            claimed.append(ClaimedNotification(entry: entry, attempts: try cells[15].decode(Int.self), leaseToken: token))
+            claimed.append(ClaimedNotification(entry: entry, attempts: try cells[15].decode(Int.self), leaseToken: granted.token))
         }
         return claimed.sorted { $0.entry.sendAt < $1.entry.sendAt }
     }

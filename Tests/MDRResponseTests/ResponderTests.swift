@@ -252,6 +252,30 @@ struct ResponderTests {
         }
     }
 
+    @Test func aResponderWhoseLeaseRanOutRecordsNothing() async throws {
+        try await scenario { h in
+            let incident = try await h.confirmedIncident()
+            try await h.isolate(incident: incident)
+            try await h.plan()
+            // A slow responder claims the request, then stalls past its lease (5 minutes).
+            let slow = h.responder()
+            let stalled = try #require(try await slow.claim().first)
+            h.time.advance(by: 301)
+            // Another takes the request over and carries it out.
+            let other = h.responder()
+            try await h.settle([other])
+            #expect(try await h.isolated().count == 1)
+            // The slow one wakes up and records what it did: nothing is written, the request stays done.
+            try await slow.recordSubmitted(stalled, at: h.time.now())
+            #expect(try await h.submitted().count == 1)
+            var status = ""
+            for try await value in try await h.database.client.query(
+                "SELECT status FROM response_actions WHERE request_event_id = \(stalled.eventID)", logger: TestDatabase.logger
+            ).decode(String.self) { status = value }
+            #expect(status == "done")
+        }
+    }
+
     @Test func twoRespondersSideBySideSubmitOnce() async throws {
         try await scenario { h in
             let incident = try await h.confirmedIncident()
