@@ -88,7 +88,9 @@ public final class Database: Service, Sendable {
     /// confines to `tenant`: the role `mdr_tenant_scoped` with `mdr.tenant` set (migration 0010). The application's own
     /// checks come first; this is the second wall, for a query that a bug would send to another tenant's rows.
     ///
-    /// The connection goes back to the pool with its role and setting reset; one that cannot be reset is closed.
+    /// The connection is taken from the pool only when the first query is made (`body` may parse and validate a request
+    /// first, holding no connection) and goes back to the pool when `body` ends, with its role and setting reset; one
+    /// that cannot be reset is closed.
     public func withTenantScope<T: Sendable>(_ tenant: TenantID, _ body: () async throws -> T) async throws -> T {
         if let current = TenantScope.current {
             guard current.tenant == tenant else {
@@ -96,26 +98,15 @@ public final class Database: Service, Sendable {
             }
             return try await body()
         }
-        return try await pool.withConnection { connection in
-            try await connection.query(
-                "SELECT set_config('role', 'mdr_tenant_scoped', false), set_config('mdr.tenant', \(tenant.rawValue), false)",
-                logger: logger)
-            let result: Result<T, any Error>
-            do {
-                result = .success(try await TenantScope.$current.withValue(TenantScope(tenant: tenant, connection: connection)) { try await body() })
-            } catch {
-                result = .failure(error)
-            }
-            do {
-                // One round trip each way: `role = none` is RESET ROLE.
-                try await connection.query("SELECT set_config('role', 'none', false), set_config('mdr.tenant', '', false)", logger: logger)
-            } catch {
-                // Never hand a connection that may still be confined (or mid-transaction) to the next user of the pool.
-                try? await connection.close()
-                logger.warning("closed a tenant-scoped connection that could not be reset", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            return try result.get()
+        let scope = TenantScope(tenant: tenant, pool: pool, logger: logger)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await TenantScope.$current.withValue(scope) { try await body() })
+        } catch {
+            result = .failure(error)
         }
+        await scope.end()
+        return try result.get()
     }
 
     /// Checks that the database answers (for `/health/ready`), within `timeout`.
@@ -231,11 +222,120 @@ struct ServerError {
 }
 
 /// The connection of a tenant-scoped request, for the queries made while it runs.
-struct TenantScope: Sendable {
+/// A tenant-scoped request's connection, taken from the pool at the first query and held by a task of its own until
+/// the scope ends (a pool connection is lent to a closure; the scope's queries come from anywhere inside it).
+final class TenantScope: Sendable {
     @TaskLocal static var current: TenantScope?
 
     let tenant: TenantID
-    let connection: PostgresConnection
+    let pool: PostgresClient
+    let logger: Logger
+
+    private enum Phase {
+        case idle
+        case acquiring(waiters: [CheckedContinuation<PostgresConnection, any Error>])
+        case holding(PostgresConnection)
+        case failed(any Error)
+        case ended
+    }
+
+    private let phase = Mutex(Phase.idle)
+    /// Resumed by `end()`: the holder resets the connection and gives it back.
+    private let release = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let released = Mutex(false)
+    private let holder = Mutex<Task<Void, Never>?>(nil)
+
+    init(tenant: TenantID, pool: PostgresClient, logger: Logger) {
+        self.tenant = tenant
+        self.pool = pool
+        self.logger = logger
+    }
+
+    /// The scope's connection, confined to its tenant: taken (and confined) on first use.
+    func connection() async throws -> PostgresConnection {
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<PostgresConnection, any Error>) in
+            let start: Bool = phase.withLock { phase in
+                switch phase {
+                case .idle:
+                    phase = .acquiring(waiters: [waiter])
+                    return true
+                case .acquiring(var waiters):
+                    waiters.append(waiter)
+                    phase = .acquiring(waiters: waiters)
+                case .holding(let connection):
+                    waiter.resume(returning: connection)
+                case .failed(let error):
+                    waiter.resume(throwing: error)
+                case .ended:
+                    waiter.resume(throwing: TenantScopeViolation(description: "the tenant scope of '\(tenant)' has ended"))
+                }
+                return false
+            }
+            if start { holder.withLock { $0 = Task { await self.hold() } } }
+        }
+    }
+
+    /// Takes a connection, confines it, lends it to the scope until `end()`, then resets it (or closes it).
+    private func hold() async {
+        do {
+            try await pool.withConnection { connection in
+                guard !connection.isClosed else { throw ConnectionLost() }
+                try await connection.query(
+                    "SELECT set_config('role', 'mdr_tenant_scoped', false), set_config('mdr.tenant', \(tenant.rawValue), false)",
+                    logger: logger)
+                let waiters = phase.withLock { phase -> [CheckedContinuation<PostgresConnection, any Error>] in
+                    guard case .acquiring(let waiters) = phase else { return [] }
+                    phase = .holding(connection)
+                    return waiters
+                }
+                for waiter in waiters { waiter.resume(returning: connection) }
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let now = released.withLock { done -> Bool in
+                        if done { return true }
+                        release.withLock { $0 = continuation }
+                        return false
+                    }
+                    if now { continuation.resume() }
+                }
+                do {
+                    // One round trip: `role = none` is RESET ROLE.
+                    try await connection.query("SELECT set_config('role', 'none', false), set_config('mdr.tenant', '', false)", logger: logger)
+                } catch {
+                    // Never hand a connection that may still be confined (or mid-transaction) to the next user of the pool.
+                    try? await connection.close()
+                    logger.warning("closed a tenant-scoped connection that could not be reset", metadata: ["error": "\(String(reflecting: error))"])
+                }
+            }
+        } catch {
+            let waiters = phase.withLock { phase -> [CheckedContinuation<PostgresConnection, any Error>] in
+                guard case .acquiring(let waiters) = phase else { return [] }
+                phase = .failed(error)
+                return waiters
+            }
+            for waiter in waiters { waiter.resume(throwing: error) }
+        }
+    }
+
+    /// Whether the scope has taken its connection (tests).
+    var holdsConnection: Bool {
+        phase.withLock { if case .holding = $0 { true } else { false } }
+    }
+
+    /// Ends the scope: its connection, if one was taken, is reset and goes back to the pool before this returns.
+    func end() async {
+        phase.withLock { phase in
+            if case .holding = phase { return }
+            if case .acquiring = phase { return }
+            phase = .ended
+        }
+        let continuation = released.withLock { done -> CheckedContinuation<Void, Never>? in
+            done = true
+            return release.withLock { c in defer { c = nil }; return c }
+        }
+        continuation?.resume()
+        await holder.withLock { $0 }?.value
+        phase.withLock { $0 = .ended }
+    }
 }
 
 /// Code inside one tenant's scope asked to enter another's.
@@ -250,7 +350,7 @@ public struct DatabaseClient: Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
         if let scope = TenantScope.current {
-            return try await scope.connection.query(query, logger: logger, file: file, line: line)
+            return try await scope.connection().query(query, logger: logger, file: file, line: line)
         }
         return try await pool.query(query, logger: logger, file: file, line: line)
     }
@@ -259,7 +359,7 @@ public struct DatabaseClient: Sendable {
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         if let scope = TenantScope.current {
-            return try await body(scope.connection)
+            return try await body(try await scope.connection())
         }
         return try await pool.withConnection(isolation: isolation) { connection in
             guard !connection.isClosed else { throw ConnectionLost() }
@@ -272,7 +372,7 @@ public struct DatabaseClient: Sendable {
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         if let scope = TenantScope.current {
-            return try await scope.connection.withTransaction(logger: logger, file: file, line: line, isolation: isolation, body)
+            return try await scope.connection().withTransaction(logger: logger, file: file, line: line, isolation: isolation, body)
         }
         return try await pool.withConnection(isolation: isolation) { connection in
             guard !connection.isClosed else { throw ConnectionLost() }

@@ -1,6 +1,6 @@
 import Foundation
 import MDRDomain
-import MDRStore
+@testable import MDRStore
 import MDRTestSupport
 import PostgresNIO
 import Testing
@@ -22,6 +22,38 @@ struct RowLevelSecurityTests {
         var n: Int64 = -1
         for try await value in try await db.client.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger).decode(Int64.self) { n = value }
         return n
+    }
+
+    @Test func aScopeTakesItsConnectionAtItsFirstQueryAndGivesItBackReset() async throws {
+        try await TestDatabase.withDatabase { db, _ in
+            _ = try await seed(db)
+            // A request that is refused before it queries (a malformed batch) holds no connection.
+            try await db.withTenantScope(acme) { () async throws in
+                #expect(TenantScope.current?.holdsConnection == false)
+            }
+            var backend: Int64 = 0
+            try await db.withTenantScope(acme) { () async throws in
+                #expect(TenantScope.current?.holdsConnection == false)
+                backend = try await count(db, "SELECT pg_backend_pid()::int8")
+                #expect(TenantScope.current?.holdsConnection == true)
+                // Every query of the scope, child tasks included, runs on that one confined connection.
+                async let other = count(db, "SELECT pg_backend_pid()::int8")
+                #expect(try await other == backend)
+                #expect(try await count(db, "SELECT (current_user = 'mdr_tenant_scoped')::int::int8") == 1)
+            }
+            // Back in the pool, not confined: the same backend (it is the pool's only idle one here) sees every tenant.
+            for _ in 0..<3 {
+                try await db.client.withConnection { connection in
+                    for try await (user, tenant) in try await connection.query(
+                        "SELECT current_user::text, current_setting('mdr.tenant', true)", logger: TestDatabase.logger
+                    ).decode((String, String?).self) {
+                        #expect(user != "mdr_tenant_scoped")
+                        #expect(tenant == nil || tenant == "")
+                    }
+                }
+            }
+            #expect(backend > 0)
+        }
     }
 
     @Test func insideAScopeOnlyTheTenantsRowsExist() async throws {
