@@ -70,6 +70,29 @@ struct PipelineTests {
         }
     }
 
+    @Test func reactionsOvertakenByAnotherAppendAreReadInTheNextRoundAndTheViewsEqualARebuild() async throws {
+        try await TestDatabase.withDatabase { db, _ in
+            let h = ProjectionHarness(db)
+            try await h.onboard(acme)
+            // A consumer that, when handed the correlator's IncidentOpened in the round that decided it, has another
+            // session append a signal first: the reactions' positions are taken, the round undoes what the consumers did
+            // with them, appends them after, and the next round reads them.
+            let interloper = Interloper(store: EventStore(database: db), commands: h.commands)
+            let pipeline = TenantPipeline(Self.everything() + [interloper], store: h.store, logger: TestDatabase.logger)
+            try await pipeline.drain()
+            try await h.ingest([signal("first", device: "ws-1")])
+            try await pipeline.drain()
+            #expect(interloper.interruptions == 1)
+            let incidents = try await h.views.incidents(tenants: [acme]).incidents
+            #expect(incidents.count == 2, "the first signal's and the interloper's")
+            let head = try await h.store.head(tenant: acme)
+            #expect(try await pipeline.lag().allSatisfy { $0.checkpoint == head })
+            let live = try await h.snapshot()
+            for name in ReadModels.standard().map(\.name) { try await pipeline.rebuild(name) }
+            #expect(try await h.snapshot() == live)
+        }
+    }
+
     @Test func aPoisonEventParksOneConsumerWhileTheOthersGoOn() async throws {
         try await TestDatabase.withDatabase { db, _ in
             let h = ProjectionHarness(db)
@@ -217,5 +240,29 @@ final class ConnectionKiller: LogConsumer {
     func consume(_ events: [PipelineEvent], in round: PipelineRound) async throws {
         count.add(1, ordering: .relaxed)
         try await round.connection.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: round.logger)
+    }
+}
+
+/// Appends a signal through the command service the first time it is handed an `IncidentOpened` (in the round that
+/// decided it, before that round's append): another writer getting in between.
+final class Interloper: LogConsumer {
+    let store: EventStore
+    let commands: CommandService
+    private let count = Atomic<Int>(0)
+    init(store: EventStore, commands: CommandService) {
+        self.store = store
+        self.commands = commands
+    }
+    var name: String { "interloper" }
+    var eventTypes: Set<String>? { [IncidentOpened.eventType] }
+    var interruptions: Int { count.load(ordering: .relaxed) }
+
+    func consume(_ events: [PipelineEvent], in round: PipelineRound) async throws {
+        // Only in the round that decided the incident (the event has no hash yet: it is not stored), and only once.
+        guard events.contains(where: { $0.record.hash.isEmpty }), count.compareExchange(expected: 0, desired: 1, ordering: .relaxed).exchanged
+        else { return }
+        _ = try await commands.ingestNativeSignals(
+            tenant: round.tenant, body: Fixtures.signalBatch([signal("interloper", device: "ws-2")]),
+            context: CommandContext(principal: Fixtures.soc))
     }
 }

@@ -14,7 +14,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 "http.method": "\(request.method)", "http.path": "\(request.uri.path)", "http.status": "\(problem.status.code)",
                 "error.code": "\(problem.code)",
             ]
-            if problem.status.kind == .serverError {
+            if problem.code == "ingest_backpressure" {
+                // Expected under load and answered with Retry-After: the lag is in /metrics, not one line per request.
+                context.logger.debug("request refused: \(problem.detail)", metadata: metadata)
+            } else if problem.status.kind == .serverError {
                 context.logger.error("request failed: \(Self.describe(error))", metadata: metadata)
             } else {
                 context.logger.debug("request refused: \(problem.detail)", metadata: metadata)

@@ -121,6 +121,20 @@ public final class PipelineRound: @unchecked Sendable {
     /// Keeps `value` for `consumer` until the round ends.
     public func keep<T: Sendable>(_ value: T, for consumer: String) { kept[consumer] = value }
 
+    /// What the consumers kept and registered so far, to go back to when the round undoes a part of its work.
+    struct Saved {
+        var kept: [String: any Sendable]
+        var afterCommit: Int
+    }
+
+    func saved() -> Saved { Saved(kept: kept, afterCommit: afterCommit.count) }
+
+    func restore(_ saved: Saved) {
+        kept = saved.kept
+        afterCommit.removeLast(afterCommit.count - saved.afterCommit)
+        emissions = []
+    }
+
     /// Runs `body` once the round has committed (e.g. to wake a worker in this process).
     public func onCommit(_ body: @escaping @Sendable () -> Void) {
         afterCommit.append(body)

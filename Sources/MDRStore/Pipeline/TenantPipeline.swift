@@ -41,10 +41,13 @@ public final class TenantPipeline: Service, Sendable {
         /// The longest a round may take. Past it the round's connection is closed (a query on a connection the server
         /// closed may otherwise wait for ever), the round fails, and it is retried on another connection.
         public var roundTimeout: Duration
+        /// How long the pipeline, woken from idle by an append, waits for more appends before its round: under a steady
+        /// trickle of single-signal requests a round then takes several at once instead of one each.
+        public var linger: Duration
 
         public init(
             pollInterval: Duration = .seconds(1), pageSize: Int = 2000, concurrency: Int = 4, retryDelay: Duration = .seconds(1),
-            maximumRetryDelay: Duration = .seconds(300), roundTimeout: Duration = .seconds(60)
+            maximumRetryDelay: Duration = .seconds(300), roundTimeout: Duration = .seconds(60), linger: Duration = .milliseconds(10)
         ) {
             self.pollInterval = pollInterval
             self.pageSize = max(1, pageSize)
@@ -52,6 +55,7 @@ public final class TenantPipeline: Service, Sendable {
             self.retryDelay = retryDelay
             self.maximumRetryDelay = maximumRetryDelay
             self.roundTimeout = roundTimeout
+            self.linger = linger
         }
     }
 
@@ -114,8 +118,11 @@ public final class TenantPipeline: Service, Sendable {
     /// One pass over the tenants a listener heard of, the tenants left with work by the last pass and, after another
     /// instance's announcement or once per poll interval, every tenant the database says has work.
     func runOnce(listener: AppendListener) async throws -> RoundOutcome {
-        let (heard, remote) = listener.take()
         let clock = ContinuousClock()
+        if configuration.linger > .zero, local.withLock({ $0.carry.isEmpty }) {
+            try await Task.sleep(for: configuration.linger)
+        }
+        let (heard, remote) = listener.take()
         let (carry, lastScan) = local.withLock { ($0.carry, $0.lastScan) }
         var tenants = heard.union(carry)
         let scanDue = lastScan.map { clock.now - $0 >= configuration.pollInterval } ?? true
@@ -402,43 +409,70 @@ public final class TenantPipeline: Service, Sendable {
             try await call(consumer, mine, round)
         }
 
-        // Reactions: appended last; handed to every consumer in this round when they follow the page directly.
-        var reached = end
-        var appended: Int64? = nil
-        var passes = 0
-        while !round.emissions.isEmpty {
-            let pending = round.emissions
-            round.emissions = []
-            let result: AppendResult
-            do {
-                result = try await store.append(
-                    tenant: tenant, events: pending.map(\.emission.appended), expectations: [:], command: nil, on: connection)
-            } catch {
-                guard !Self.isTransient(error), let emitter = pending.first?.consumer else { throw error }
-                throw ConsumerFailed(consumer: emitter, error: error, positions: eventList.map(\.position))
-            }
-            appended = result.lastPosition
-            guard result.firstPosition == reached + 1, passes < 3 else { break }
-            passes += 1
+        // Reactions: the append is the round's last write, so the tenant's head row — which every append of the tenant
+        // waits for — is held only from it to the commit. When nothing was appended since the page was read, the
+        // reactions will follow the page directly: every consumer gets them in this round, at the positions they will
+        // have, before the append (inside a savepoint, undone if another append got in first after all).
+        let pending = round.emissions
+        round.emissions = []
+        let positions = group.map { ($0.consumer.name, $0.position) }
+        guard !pending.isEmpty else {
+            try await advance(tenant, positions, to: end, on: connection)
+            return Committed(reached: end, moved: group.reduce(0) { $0 + Int(end - $1.position) }, read: eventList.count, appended: nil, afterCommit: round.afterCommit)
+        }
+        var headNow: Int64 = -1
+        var now = Date()
+        for try await (position, at) in try await connection.query(
+            "SELECT last_position, now() FROM tenant_heads WHERE tenant_id = \(tenant.rawValue)", logger: logger
+        ).decode((Int64, Date).self) {
+            (headNow, now) = (position, at)
+        }
+        if headNow == end {
+            let saved = round.saved()
+            try await connection.query("SAVEPOINT mdr_reactions", logger: logger)
             let fed = pending.enumerated().map { index, item in
                 let a = item.emission.appended
                 return PipelineEvent(
                     RecordedEvent(
-                        tenant: tenant, position: result.firstPosition + Int64(index), stream: a.stream, version: 0, eventID: a.eventID,
-                        type: a.type, schemaVersion: a.schemaVersion, data: a.data, metadata: a.metadata, recordedAt: result.recordedAt,
-                        hash: Data()),
+                        tenant: tenant, position: end + 1 + Int64(index), stream: a.stream, version: 0, eventID: a.eventID, type: a.type,
+                        schemaVersion: a.schemaVersion, data: a.data, metadata: a.metadata, recordedAt: now, hash: Data()),
                     event: item.emission.event)
             }
-            reached = result.lastPosition
             for (consumer, _) in group {
-                let mine = fed.filter { consumer.wants($0) }
-                try await call(consumer, mine, round)
+                try await call(consumer, fed.filter { consumer.wants($0) }, round)
             }
+            // What the consumers emitted in reply is appended too, after the reactions; the next round reads it.
+            let reached = end + Int64(pending.count)
+            let all = pending + round.emissions
+            round.emissions = []
+            try await advance(tenant, positions, to: reached, on: connection)
+            let result = try await appendReactions(all, tenant: tenant, on: connection, page: eventList)
+            if result.firstPosition == end + 1 {
+                return Committed(
+                    reached: reached, moved: group.reduce(0) { $0 + Int(reached - $1.position) }, read: eventList.count,
+                    appended: result.lastPosition, afterCommit: round.afterCommit)
+            }
+            // Another append got in between: undo what the consumers did with the reactions; the next round reads them.
+            try await connection.query("ROLLBACK TO SAVEPOINT mdr_reactions", logger: logger)
+            round.restore(saved)
         }
+        try await advance(tenant, positions, to: end, on: connection)
+        let result = try await appendReactions(pending, tenant: tenant, on: connection, page: eventList)
+        return Committed(
+            reached: end, moved: group.reduce(0) { $0 + Int(end - $1.position) }, read: eventList.count, appended: result.lastPosition,
+            afterCommit: round.afterCommit)
+    }
 
-        try await advance(tenant, group.map { ($0.consumer.name, $0.position) }, to: reached, on: connection)
-        let moved = group.reduce(0) { $0 + Int(reached - $1.position) }
-        return Committed(reached: reached, moved: moved, read: eventList.count, appended: appended, afterCommit: round.afterCommit)
+    /// Appends the process managers' reactions; a refusal is the fault of the consumer that emitted them.
+    private func appendReactions(
+        _ emitted: [(consumer: String, emission: Emission)], tenant: TenantID, on connection: PostgresConnection, page: [PipelineEvent]
+    ) async throws -> AppendResult {
+        do {
+            return try await store.append(tenant: tenant, events: emitted.map(\.emission.appended), expectations: [:], command: nil, on: connection)
+        } catch {
+            guard !Self.isTransient(error), let emitter = emitted.first?.consumer else { throw error }
+            throw ConsumerFailed(consumer: emitter, error: error, positions: page.map(\.position))
+        }
     }
 
     private func call(_ consumer: any LogConsumer, _ events: [PipelineEvent], _ round: PipelineRound) async throws {
