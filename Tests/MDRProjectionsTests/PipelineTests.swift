@@ -93,6 +93,30 @@ struct PipelineTests {
         }
     }
 
+    @Test func aRoundCommitsWithoutWaitingForTheDisk() async throws {
+        try await TestDatabase.withDatabase { db, config in
+            let h = ProjectionHarness(db)
+            try await h.onboard(acme)
+            // Durable commits by default for new sessions of this database (the test cluster itself runs without).
+            try await db.client.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(config.database) SET synchronous_commit = on"), logger: TestDatabase.logger)
+            let fresh = Database(config, logger: TestDatabase.logger)
+            try await withThrowingTaskGroup(of: Void.self) { pool in
+                pool.addTask { await fresh.run() }
+                defer { pool.cancelAll() }
+                let probe = SettingProbe()
+                try await TenantPipeline([probe], store: EventStore(database: fresh), logger: TestDatabase.logger).drain()
+                // Derived work, redone after a crash that loses it: its commit does not hold the tenant's head for a flush.
+                #expect(probe.seen == ["off"])
+                // Only inside the round: the connection goes back to the pool with the database's setting.
+                for try await value in try await fresh.client.query("SELECT current_setting('synchronous_commit')", logger: TestDatabase.logger)
+                    .decode(String.self)
+                {
+                    #expect(value == "on")
+                }
+            }
+        }
+    }
+
     @Test func aPoisonEventParksOneConsumerWhileTheOthersGoOn() async throws {
         try await TestDatabase.withDatabase { db, _ in
             let h = ProjectionHarness(db)
@@ -264,5 +288,19 @@ final class Interloper: LogConsumer {
         _ = try await commands.ingestNativeSignals(
             tenant: round.tenant, body: Fixtures.signalBatch([signal("interloper", device: "ws-2")]),
             context: CommandContext(principal: Fixtures.soc))
+    }
+}
+
+/// Records the `synchronous_commit` setting of the rounds it takes part in.
+final class SettingProbe: LogConsumer {
+    private let values = Mutex<[String]>([])
+    var name: String { "setting-probe" }
+    var eventTypes: Set<String>? { nil }
+    var seen: [String] { values.withLock { $0 } }
+
+    func consume(_ events: [PipelineEvent], in round: PipelineRound) async throws {
+        for try await value in try await round.connection.query("SELECT current_setting('synchronous_commit')", logger: round.logger).decode(String.self) {
+            values.withLock { $0.append(value) }
+        }
     }
 }

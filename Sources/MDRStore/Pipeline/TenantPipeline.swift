@@ -332,10 +332,15 @@ public final class TenantPipeline: Service, Sendable {
         let wanted = only.map { Array($0).sorted() } ?? names
         var claimed: [Claimed] = []
         var head: Int64 = 0
+        // The round commits asynchronously (`synchronous_commit = off`, set in the claim's statement): what it writes
+        // is derived from the log and redone if a crash loses it (its positions are lost with it), and any later
+        // durable commit flushes it first. Its commit, which ends its hold on the tenant's head row when it appended
+        // reactions, then does not wait for the disk: ingests of that tenant queue behind it for less.
         for try await (name, position, failures, failing, waiting, last) in try await connection.query(
             """
+            WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
             SELECT c.consumer, c.position, c.failures, c.failing_position, coalesce(c.retry_at > now(), false), h.last_position
-            FROM consumer_checkpoints c JOIN tenant_heads h ON h.tenant_id = c.tenant_id
+            FROM async, consumer_checkpoints c JOIN tenant_heads h ON h.tenant_id = c.tenant_id
             WHERE c.tenant_id = \(tenant.rawValue) AND c.consumer = ANY(\(wanted)::text[])
             FOR UPDATE OF c SKIP LOCKED
             """, logger: logger
