@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MDRDomain
 import PostgresNIO
+import Synchronization
 
 /// API bearer tokens: `mdr_` + 43 characters of random base64url. Only the SHA-256 of a token is stored; the token
 /// itself is shown once, when it is created.
@@ -25,9 +26,17 @@ public struct TokenStore: Sendable {
     }
 
     let database: Database
+    /// Tokens found recently, by hash, for `cacheTTL`: a connector posting many small batches costs no query per request
+    /// for its token. A revocation or rotation through this store takes effect at once; one made elsewhere (the command
+    /// line, another instance) within `cacheTTL`.
+    let cache: TokenCache
+    /// How long a found token is used from memory (0: never).
+    public let cacheTTL: TimeInterval
 
-    public init(database: Database) {
+    public init(database: Database, cacheTTL: TimeInterval = 5) {
         self.database = database
+        self.cacheTTL = cacheTTL
+        self.cache = TokenCache()
     }
 
     static func hash(_ token: String) -> Data {
@@ -71,12 +80,14 @@ public struct TokenStore: Sendable {
     /// commit) only when the recorded use is older than that.
     public func authenticate(_ token: String, now: Date = Date()) async throws -> Principal? {
         guard token.hasPrefix("mdr_"), token.utf8.count < 200 else { return nil }
+        let hash = Self.hash(token)
+        if let known = cache.find(hash, now: now) { return known }
         let rows = try await database.client.query(
             """
-            SELECT token_id, name, role, tenant_id, last_used_at FROM api_tokens
-            WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(now))
+            SELECT token_id, name, role, tenant_id, last_used_at, expires_at FROM api_tokens
+            WHERE token_hash = \(hash) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(now))
             """, logger: database.logger)
-        for try await (id, name, role, tenant, lastUsed) in rows.decode((UUID, String, String, String?, Date?).self) {
+        for try await (id, name, role, tenant, lastUsed, expires) in rows.decode((UUID, String, String, String?, Date?, Date?).self) {
             guard let role = Role(rawValue: role) else { return nil }
             if lastUsed.map({ now.timeIntervalSince($0) >= 60 }) ?? true {
                 try await database.client.query(
@@ -85,7 +96,13 @@ public struct TokenStore: Sendable {
                     WHERE token_id = \(id) AND (last_used_at IS NULL OR last_used_at < \(now) - interval '1 minute')
                     """, logger: database.logger)
             }
-            return Principal(id: "token:\(id.uuidString.lowercased())", name: name, role: role, tenant: tenant.flatMap(TenantID.init(rawValue:)))
+            let principal = Principal(id: "token:\(id.uuidString.lowercased())", name: name, role: role, tenant: tenant.flatMap(TenantID.init(rawValue:)))
+            if cacheTTL > 0 {
+                // Until the token expires, but not beyond the TTL; and `last_used_at` stays within a minute and a TTL.
+                let until = min(now.addingTimeInterval(cacheTTL), expires ?? .distantFuture)
+                cache.store(hash, principal, tokenID: id, until: until)
+            }
+            return principal
         }
         return nil
     }
@@ -117,6 +134,7 @@ public struct TokenStore: Sendable {
         id: UUID, expiresAt: Date? = nil, grace: TimeInterval = 3600, now: Date = Date()
     ) async throws -> (TokenInfo, String, oldExpiresAt: Date) {
         guard grace >= 0 else { throw TokenError(description: "the grace period cannot be negative") }
+        cache.forget(tokenID: id)
         let secret = Self.newSecret()
         let newID = UUID()
         do {
@@ -164,10 +182,45 @@ public struct TokenStore: Sendable {
 
     /// Revokes a token; returns false when no such active token exists.
     public func revoke(id: UUID) async throws -> Bool {
+        cache.forget(tokenID: id)
         let rows = try await database.client.query(
             "UPDATE api_tokens SET revoked_at = now() WHERE token_id = \(id) AND revoked_at IS NULL RETURNING token_id",
             logger: database.logger)
         for try await _ in rows.decode(UUID.self) { return true }
         return false
+    }
+}
+
+/// The tokens a `TokenStore` found recently (see `TokenStore.cacheTTL`).
+final class TokenCache: Sendable {
+    private struct Entry {
+        var principal: Principal
+        var tokenID: UUID
+        var until: Date
+    }
+
+    private let entries = Mutex<[Data: Entry]>([:])
+
+    func find(_ hash: Data, now: Date) -> Principal? {
+        entries.withLock { entries in
+            guard let entry = entries[hash] else { return nil }
+            guard entry.until > now else {
+                entries[hash] = nil
+                return nil
+            }
+            return entry.principal
+        }
+    }
+
+    func store(_ hash: Data, _ principal: Principal, tokenID: UUID, until: Date) {
+        entries.withLock { entries in
+            // Bounded: tokens are few; a flood of new ones only evicts the oldest entries' benefit.
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[hash] = Entry(principal: principal, tokenID: tokenID, until: until)
+        }
+    }
+
+    func forget(tokenID: UUID) {
+        entries.withLock { entries in entries = entries.filter { $0.value.tokenID != tokenID } }
     }
 }
