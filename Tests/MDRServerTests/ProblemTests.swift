@@ -145,4 +145,50 @@ import Testing
             expectProblem(try await api.get("/v1/nothing-here", token: try await api.token(.soc)), .notFound, "not_found")
         }
     }
+
+    /// Every GET with query parameters, as the service's users write them.
+    static let queriedPaths = [
+        "/v1/tenants/acme-bv/contract", "/v1/billing/2026-11", "/v1/tenants/acme-bv/notifications", "/v1/tenants/acme-bv/events",
+        "/v1/incidents", "/v1/tenants/acme-bv/incidents", "/v1/tenants/acme-bv/devices", "/v1/tenants/acme-bv/signal-statistics",
+        "/v1/sla/compliance", "/v1/tenants/acme-bv/reports/2026-11", "/v1/tenants/acme-bv/reports", "/v1/tenants/acme-bv/sla/compliance",
+        "/v1/sla/timers",
+    ]
+
+    /// A query string the runtime cannot read was a 500 on all of them (issue 14), for a customer of another tenant too.
+    @Test func aMalformedQueryStringIsABadRequestOnEveryOperation() async throws {
+        try await APIWorld.run { api in
+            try await api.onboard("acme-bv")
+            let soc = try await api.token(.soc)
+            let stranger = try await api.token(.customer, "other-bv")
+            for path in Self.queriedPaths {
+                for query in ["limit", "&limit=5", "x", "&", "limit=5&&status=open", "=5", "on=%zz", "limit=5&"] {
+                    let reply = try await api.get("\(path)?\(query)", token: soc)
+                    expectProblem(reply, .badRequest, "bad_request", "\(path)?\(query)")
+                    #expect((reply.json["detail"] as? String)?.hasPrefix("query:") == true, "\(path)?\(query): \(reply.text)")
+                    expectProblem(try await api.get("\(path)?\(query)", token: stranger), .badRequest, "bad_request", "\(path)?\(query)")
+                }
+                // An empty query and an unknown parameter are read as no parameter: the request is answered (a 400 only
+                // where the operation requires a parameter, never about the query's form).
+                for query in ["", "unknown=1"] {
+                    let reply = try await api.get("\(path)?\(query)", token: soc)
+                    #expect(reply.status.code < 500, "\(path)?\(query): \(reply.text)")
+                    #expect((reply.json["detail"] as? String)?.hasPrefix("query:") != true, "\(path)?\(query): \(reply.text)")
+                }
+            }
+            // Still no token, still 401 first.
+            expectProblem(try await api.get("/v1/incidents?&", token: nil), .unauthorized, "unauthenticated")
+        }
+    }
+
+    /// A value that does not suit its parameter names the query, not the body.
+    @Test func aQueryValueOfTheWrongTypeIsABadRequestAboutTheQuery() async throws {
+        try await APIWorld.run { api in
+            let soc = try await api.token(.soc)
+            for uri in ["/v1/tenants/acme-bv/events?limit=many", "/v1/incidents?status=sleeping", "/v1/incidents?from=yesterday"] {
+                let reply = try await api.get(uri, token: soc)
+                expectProblem(reply, .badRequest, "bad_request", "\(uri)")
+                #expect((reply.json["detail"] as? String)?.contains("body") == false, "\(uri): \(reply.text)")
+            }
+        }
+    }
 }

@@ -57,13 +57,14 @@ public enum MDRServerApp {
         services.commands.maxBatchSize = configuration.maxBatchSignals
         let router = Router(context: BasicRequestContext.self)
         // Outermost first: log (at debug level); render every error; then authenticate (before reading any body); then
-        // the token's ingest rate; then limit the body.
+        // refuse a malformed query string; then the token's ingest rate; then limit the body.
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: ProblemMiddleware())
         router.add(
             middleware: AuthenticationMiddleware(
                 tokens: services.tokens, timeout: configuration.requestTimeout, publicPaths: APIHandler.publicPaths,
                 oidc: configuration.oidc.map { OIDCVerifier(configuration: $0, time: configuration.time, logger: logger) }))
+        router.add(middleware: QueryStringMiddleware())
         if let limit = configuration.ingestRateLimit {
             router.add(middleware: IngestRateLimitMiddleware(limiter: IngestRateLimiter(limit)))
         }

@@ -86,6 +86,17 @@ extension Problem {
 
     static let databaseNotReady = Problem(status: .serviceUnavailable, code: "unavailable", detail: "the database does not answer")
 
+    /// Background loops of this instance that have not completed a round within `bound` (stuck, or failing round after
+    /// round: their log lines say why).
+    static func workersStalled(_ beats: [WorkerHealth.Beat], bound: Duration) -> Problem {
+        let named = beats.map { beat in
+            beat.failuresInARow > 0 ? "\(beat.worker) (\(beat.failuresInARow) failed round(s) in a row)" : "\(beat.worker) (a round has not ended)"
+        }
+        return Problem(
+            status: .serviceUnavailable, code: "worker_stalled",
+            detail: "background work of this instance has not completed a round for over \(bound.components.seconds) s: \(named.joined(separator: ", ")); see its log")
+    }
+
     static let internalError = Problem(
         status: .internalServerError, code: "internal_error",
         detail: "the service failed to handle the request; it has been logged: retry later or contact the operator")
@@ -153,6 +164,11 @@ extension Problem {
         switch error.underlyingError {
         case is Problem, is DomainError, is DeadlineExceeded:
             self.init(classifying: error.underlyingError)
+        case let decoding as DecodingError where error.operationInput == nil && [.get, .head].contains(error.request.method):
+            // A request without a body that could not be parsed: a parameter's value does not suit its type (the runtime
+            // does not say which; the query's form is checked before, by QueryStringMiddleware).
+            let part = error.request.path?.contains("?") == true ? "query or path" : "path"
+            self = .badRequest("\(part): a parameter has a value it does not take (\(Self.describeValue(decoding))): see /openapi.yaml")
         case let decoding as DecodingError:
             self = .badRequest(Self.describe(decoding))
         default:
@@ -205,6 +221,15 @@ extension Problem {
             return "\(path(context.codingPath)): \(context.debugDescription)"
         @unknown default:
             return "the body could not be read"
+        }
+    }
+
+    /// What is wrong with one value, without a path (the URI decoder gives none).
+    static func describeValue(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(let type, _): "expected \(Self.jsonName(of: type))"
+        case .dataCorrupted(let context), .valueNotFound(_, let context), .keyNotFound(_, let context): context.debugDescription
+        @unknown default: "unreadable"
         }
     }
 
