@@ -76,6 +76,7 @@ public final class NotificationDeliveryWorker: Service, Sendable {
     let time: any TimeSource
     let wake: Wakeup
     let logger: Logger
+    let health: WorkerHealth?
     public let actor = Principal.system("notifications")
     private let random = Mutex(SystemRandomNumberGenerator())
     /// When resends were last looked for: at most once a second (by the injected clock), not on every round.
@@ -83,9 +84,10 @@ public final class NotificationDeliveryWorker: Service, Sendable {
 
     public init(
         outbox: NotificationOutbox, endpoints: WebhookEndpointStore, store: EventStore, webhook: WebhookChannel, email: SMTPChannel?,
-        configuration: Configuration = Configuration(), time: any TimeSource, wake: Wakeup, logger: Logger
+        configuration: Configuration = Configuration(), time: any TimeSource, wake: Wakeup, health: WorkerHealth? = nil, logger: Logger
     ) {
         self.outbox = outbox
+        self.health = health
         self.endpoints = endpoints
         self.store = store
         self.webhook = webhook
@@ -99,7 +101,12 @@ public final class NotificationDeliveryWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        await RoundLoop.run(wakeup: wake, pollInterval: configuration.pollInterval, logger: logger, what: "delivery") {
+        await run(named: "delivery")
+    }
+
+    /// Runs one delivery loop, watched under `name` (several loops share a worker).
+    public func run(named name: String) async {
+        await RoundLoop.run(wakeup: wake, pollInterval: configuration.pollInterval, health: health, logger: logger, what: name) {
             try await self.runOnce() > 0 ? .busy : .idle
         }
     }
@@ -261,18 +268,19 @@ public struct NotificationDeliveryService: Service {
     let store: EventStore
     let wake: Wakeup
     let time: any TimeSource
+    let health: WorkerHealth?
     let logger: Logger
 
     /// The notifier (a consumer of the pipeline) and this service (the delivery workers), which the notifier wakes when
     /// it has planned entries.
     public static func make(
-        settings: NotificationSettings, store: EventStore, time: any TimeSource = SystemTime(), logger: Logger
+        settings: NotificationSettings, store: EventStore, time: any TimeSource = SystemTime(), health: WorkerHealth? = nil, logger: Logger
     ) -> (notifier: any LogConsumer, service: NotificationDeliveryService) {
         let wake = Wakeup()
         let notifier = Notifier(
             planner: NotificationPlanner(dynamic: settings.dynamicRoutes, linkBase: settings.linkBase),
             outbox: NotificationOutbox(database: store.database, logger: logger), wake: wake, time: time)
-        return (ProcessManager(notifier), NotificationDeliveryService(settings: settings, store: store, wake: wake, time: time, logger: logger))
+        return (ProcessManager(notifier), NotificationDeliveryService(settings: settings, store: store, wake: wake, time: time, health: health, logger: logger))
     }
 
     public func run() async throws {
@@ -291,12 +299,13 @@ public struct NotificationDeliveryService: Service {
             configuration: .init(
                 retry: settings.retry, resend: settings.resend, lease: settings.webhookTimeout * 3 + .seconds(30),
                 emailFrom: settings.smtp?.from ?? "mdr@localhost"),
-            time: time, wake: wake, logger: logger)
+            time: time, wake: wake, health: health, logger: logger)
         do {
             // Several loops over one worker: while one batch is being delivered and recorded, another is claimed.
             // Claims are row locks with leases, so the loops never take the same entry.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<max(1, settings.deliveryLoops) { group.addTask { try await worker.run() } }
+                let loops = max(1, settings.deliveryLoops)
+                for loop in 1...loops { group.addTask { await worker.run(named: loops == 1 ? "delivery" : "delivery \(loop)") } }
                 try await group.waitForAll()
             }
         } catch {

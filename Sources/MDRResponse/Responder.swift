@@ -81,6 +81,7 @@ public final class Responder: Service, Sendable {
     let time: any TimeSource
     let configuration: Configuration
     let logger: Logger
+    let health: WorkerHealth?
     /// Woken by the planner when it has added requests.
     public let wakeup = Wakeup()
     /// The consumer of the pipeline that turns requests in the log into this worker's rows.
@@ -90,9 +91,10 @@ public final class Responder: Service, Sendable {
 
     public init(
         store: EventStore, connectors: any EDRConnectorSource, time: any TimeSource = SystemTime(), configuration: Configuration = .init(),
-        logger: Logger
+        health: WorkerHealth? = nil, logger: Logger
     ) {
         self.store = store
+        self.health = health
         self.connectors = connectors
         self.time = time
         self.configuration = configuration
@@ -116,7 +118,7 @@ public final class Responder: Service, Sendable {
     /// Runs until graceful shutdown: a round, then a wait until the next request is due (at most the poll interval) or
     /// the planner adds one.
     public func run() async throws {
-        await RoundLoop.run(wakeup: wakeup, pollInterval: configuration.pollInterval, logger: logger, what: "responder") {
+        await RoundLoop.run(wakeup: wakeup, pollInterval: configuration.pollInterval, health: health, logger: logger, what: "responder") {
             let round = try await self.runOnce()
             if round.claimed >= self.configuration.batchSize { return .busy }
             guard let next = try await self.nextDue() else { return .idle }

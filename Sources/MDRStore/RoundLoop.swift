@@ -27,12 +27,15 @@ public struct RoundOutcome: Sendable, Equatable {
 /// (see `withDeadline`), and a worker must never stall silently. A failed or overrun round is logged and retried after
 /// a back-off that doubles with each failure in a row (from the poll interval up to `maximumBackoff`), so a database
 /// that is down is not hammered and a recovered one is picked up again. The generation is read before the round, so a
-/// wake-up that arrives during the round is not lost. Returns on graceful shutdown or cancellation.
+/// wake-up that arrives during the round is not lost. Each completed or failed round beats `health`, which readiness and
+/// `/metrics` read. Returns on graceful shutdown or cancellation.
 public enum RoundLoop {
     public static func run(
         wakeup: Wakeup, pollInterval: Duration, maximumBackoff: Duration = .seconds(30), roundTimeout: Duration = .seconds(300),
-        logger: Logger, what: String, _ round: @escaping @Sendable () async throws -> RoundOutcome
+        health: WorkerHealth? = nil, logger: Logger, what: String, _ round: @escaping @Sendable () async throws -> RoundOutcome
     ) async {
+        health?.started(what)
+        defer { health?.stopped(what) }
         await cancelWhenGracefulShutdown {
             var failures = 0
             while !Task.isCancelled {
@@ -40,6 +43,7 @@ public enum RoundLoop {
                 var wait = pollInterval
                 do {
                     let outcome = try await withDeadline(roundTimeout, round)
+                    health?.completedRound(what)
                     if failures > 0 { logger.notice("\(what) works again after \(failures) failed round(s)") }
                     failures = 0
                     if outcome.more { continue }
@@ -47,6 +51,7 @@ public enum RoundLoop {
                 } catch {
                     if Task.isCancelled { return }
                     failures += 1
+                    health?.failedRound(what)
                     wait = backoff(after: failures, base: pollInterval, maximum: maximumBackoff)
                     logger.error(
                         "\(what) round failed; retrying",

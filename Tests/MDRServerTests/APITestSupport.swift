@@ -164,3 +164,17 @@ extension APIWorld {
         #expect(head == expected, comment, sourceLocation: sourceLocation)
     }
 }
+
+/// Waits until `condition` holds, looking again every 20 ms, for at most `bound` (generous: a loaded machine is slow, and
+/// the bound only ends a test that would otherwise hang).
+func waitUntil(
+    _ what: Comment = "the condition", bound: Duration = .seconds(90), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async throws {
+    let clock = ContinuousClock(), giveUp = clock.now + bound
+    while clock.now < giveUp {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("\(what) did not hold within \(bound)", sourceLocation: sourceLocation)
+}

@@ -128,4 +128,33 @@ import Testing
             #expect(!read.text.contains("Deadline"))
         }
     }
+
+    /// Readiness watches the instance's background loops: a loop that has not completed a round for 120 s (a round stuck
+    /// on a closed connection, a database that refuses every round) takes the instance out, named in the answer and in
+    /// `/metrics`; its next completed round brings it back.
+    @Test func readinessFailsWhileABackgroundLoopHasNotCompletedARound() async throws {
+        try await APIWorld.run(background: { services in
+            // The database is the services' own; the configuration only sets intervals and which loops run.
+            let unused = DatabaseConfiguration(host: "127.0.0.1", username: "unused", database: "unused")
+            return MDRServerApp.backgroundServices(services: services, configuration: ServerConfiguration(database: unused), logger: TestDatabase.logger)
+        }) { api in
+            // The real loops beat: each shows up with a completed round.
+            try await waitUntil { Set(api.services.workers.all.filter(\.completedOnce).map(\.worker)).isSuperset(of: ["pipeline", "SLA clock", "responder"]) }
+            #expect(try await api.get("/health/ready", token: nil).status == .ok)
+
+            let workers = api.services.workers
+            workers.started("stuck loop", at: .now - .seconds(121))
+            workers.failedRound("stuck loop")
+            let ready = try await api.get("/health/ready", token: nil)
+            expectProblem(ready, .serviceUnavailable, "worker_stalled")
+            #expect((ready.json["detail"] as? String)?.contains("stuck loop (1 failed round(s) in a row)") == true, "\(ready.text)")
+            #expect((ready.json["detail"] as? String)?.contains("pipeline") == false, "\(ready.text)")
+            let metrics = try await api.get("/metrics", token: try await api.token(.soc)).text
+            #expect(metrics.contains(#"mdr_worker_failed_rounds{worker="stuck loop"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"mdr_worker_seconds_since_round{worker="pipeline"}"#))
+
+            workers.completedRound("stuck loop")
+            #expect(try await api.get("/health/ready", token: nil).status == .ok)
+        }
+    }
 }

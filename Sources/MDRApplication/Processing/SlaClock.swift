@@ -26,6 +26,7 @@ public final class SlaClock: Service, Sendable {
     let pollInterval: Duration
     let batchSize: Int
     let logger: Logger
+    let health: WorkerHealth?
     /// Wakes the clock before its next deadline (tests, shutdown); nothing else needs to.
     public let wakeup = Wakeup()
 
@@ -47,8 +48,12 @@ public final class SlaClock: Service, Sendable {
         }
     }
 
-    public init(store: EventStore, time: any TimeSource, pollInterval: Duration = .seconds(1), batchSize: Int = 500, logger: Logger) {
+    public init(
+        store: EventStore, time: any TimeSource, pollInterval: Duration = .seconds(1), batchSize: Int = 500, health: WorkerHealth? = nil,
+        logger: Logger
+    ) {
         self.store = store
+        self.health = health
         self.time = time
         self.pollInterval = pollInterval
         self.batchSize = batchSize
@@ -60,7 +65,7 @@ public final class SlaClock: Service, Sendable {
     /// Runs until graceful shutdown: a round, then a wait until the next deadline (at most the poll interval), or —
     /// when a tenant was deferred — a short pause for the view to catch up.
     public func run() async throws {
-        await RoundLoop.run(wakeup: wakeup, pollInterval: pollInterval, logger: logger, what: "SLA clock") {
+        await RoundLoop.run(wakeup: wakeup, pollInterval: pollInterval, health: health, logger: logger, what: "SLA clock") {
             let round = try await self.runOnce()
             if round.appended > 0 { return .busy }
             if round.deferred > 0 { return RoundOutcome(more: false, nextDue: .milliseconds(20)) }

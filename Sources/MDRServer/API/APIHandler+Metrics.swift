@@ -53,6 +53,13 @@ extension APIHandler {
         text.counter("mdr_pipeline_consumer_failures_total", "Rounds in this instance in which a consumer failed (and was set aside or parked).") {
             [([:], Double(pipeline.consumerFailures))]
         }
+        let instant = ContinuousClock.now, beats = services.workers.all
+        text.gauge("mdr_worker_seconds_since_round", "Seconds since each background loop of this instance last completed a round (idle loops complete one per poll interval; /health/ready fails past 120).") {
+            beats.map { (["worker": $0.worker], Self.seconds(instant - $0.lastRound)) }
+        }
+        text.gauge("mdr_worker_failed_rounds", "Rounds of each background loop of this instance that failed since its last completed one.") {
+            beats.map { (["worker": $0.worker], Double($0.failuresInARow)) }
+        }
         text.gauge("mdr_log_events", "Events in the log, all tenants.") { [([:], Double(log.events))] }
         text.gauge("mdr_tenants", "Tenants with a log.") { [([:], Double(log.tenants))] }
         text.gauge("mdr_sla_timers_running", "SLA timers not stopped, all tenants.") { [([:], Double(timers.running))] }
@@ -64,6 +71,10 @@ extension APIHandler {
             [([:], notifications.oldestDueSeconds)]
         }
         return .ok(.init(body: .plainText(HTTPBody(text.output))))
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

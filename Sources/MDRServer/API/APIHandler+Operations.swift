@@ -15,6 +15,10 @@ extension APIHandler {
         guard await services.database.ping() else {
             throw Problem.databaseNotReady
         }
+        let stalled = services.workers.stalled()
+        guard stalled.isEmpty else {
+            throw Problem.workersStalled(stalled, bound: services.workers.stallBound)
+        }
         return .ok(.init(body: .json(.init(status: "ok"))))
     }
 

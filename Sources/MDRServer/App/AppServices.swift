@@ -19,6 +19,8 @@ public struct AppServices: Sendable {
     public var views: ReadModels
     /// What this instance's pipeline has done (rounds, decodes), for `/metrics`.
     public var pipeline: PipelineStatistics
+    /// The heartbeats of this instance's background loops, for readiness and `/metrics`.
+    public var workers: WorkerHealth
     /// Admission control for ingest, shared by the API and the syslog listener (`admission(_:logger:)` makes it).
     public var admission: IngestAdmission?
 
@@ -33,6 +35,7 @@ public struct AppServices: Sendable {
         self.tokens = tokens
         self.views = views ?? ReadModels(database: database)
         self.pipeline = PipelineStatistics()
+        self.workers = WorkerHealth()
     }
 
     /// The services over `database`, deciding with `time` (the real clock unless a test brings its own).

@@ -14,13 +14,16 @@ extension MDRServerApp {
     public static func backgroundServices(services: AppServices, configuration: ServerConfiguration, logger: Logger) -> [any Service] {
         let responder = Responder(
             store: services.store, connectors: DefenderConnectors(store: EDRConnectionStore(database: services.database)), time: SystemTime(),
-            configuration: configuration.responderWithPollInterval, logger: logger)
+            configuration: configuration.responderWithPollInterval,
+            health: services.workers, logger: logger)
         var consumers: [any LogConsumer] = [ProcessManager(CorrelationProcessor())]
         var workers: [any Service] = [
-            SlaClock(store: services.store, time: SystemTime(), pollInterval: configuration.pollInterval, logger: logger), responder,
+            SlaClock(store: services.store, time: SystemTime(), pollInterval: configuration.pollInterval, health: services.workers, logger: logger),
+            responder,
         ]
         if let settings = configuration.notifications {
-            let (notifier, delivery) = NotificationDeliveryService.make(settings: settings, store: services.store, logger: logger)
+            let (notifier, delivery) = NotificationDeliveryService.make(
+                settings: settings, store: services.store, health: services.workers, logger: logger)
             consumers.append(notifier)
             workers.append(delivery)
         }
@@ -28,7 +31,7 @@ extension MDRServerApp {
         consumers += ReadModels.standard()
         let pipeline = TenantPipeline(
             consumers, store: services.store, configuration: .init(pollInterval: configuration.pollInterval), statistics: services.pipeline,
-            logger: logger)
+            health: services.workers, logger: logger)
         var background: [any Service] = [AppendNotifier(store: services.store), pipeline] + workers
         if let syslog = configuration.syslog {
             background.append(

@@ -65,6 +65,7 @@ public final class TenantPipeline: Service, Sendable {
     public let store: EventStore
     public let configuration: Configuration
     public let statistics: PipelineStatistics
+    let health: WorkerHealth?
     let logger: Logger
 
     private struct Local {
@@ -87,8 +88,9 @@ public final class TenantPipeline: Service, Sendable {
 
     public init(
         _ consumers: [any LogConsumer], store: EventStore, configuration: Configuration = Configuration(),
-        statistics: PipelineStatistics = PipelineStatistics(), logger: Logger
+        statistics: PipelineStatistics = PipelineStatistics(), health: WorkerHealth? = nil, logger: Logger
     ) {
+        self.health = health
         precondition(Set(consumers.map(\.name)).count == consumers.count, "consumer names must be unique")
         self.consumers = consumers
         self.store = store
@@ -106,7 +108,8 @@ public final class TenantPipeline: Service, Sendable {
     /// Runs until graceful shutdown: first rebuilds views whose schema version changed, then follows the logs.
     public func run() async throws {
         let listener = store.signal.makeListener()
-        await RoundLoop.run(wakeup: store.signal.wakeup, pollInterval: configuration.pollInterval, logger: logger, what: "pipeline") {
+        await RoundLoop.run(
+            wakeup: store.signal.wakeup, pollInterval: configuration.pollInterval, health: health, logger: logger, what: "pipeline") {
             if !self.local.withLock({ $0.prepared }) {
                 try await self.prepare()
                 self.local.withLock { $0.prepared = true }
