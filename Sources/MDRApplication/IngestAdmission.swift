@@ -22,7 +22,10 @@ public final class IngestAdmission: Service, Sendable {
     let consumers: [String]
     let database: Database
     let logger: Logger
-    private let lags = Mutex<[TenantID: Double]>([:])
+    /// The lags of the newest sample applied, with the numbers of the samples begun and applied: a sample that was begun
+    /// before another but answered after it (a slow query; a refresh beside the periodic one) is dropped, never applied
+    /// over the newer one.
+    private let samples = Mutex<(lags: [TenantID: Double], begun: UInt64, applied: UInt64)>(([:], 0, 0))
 
     public init(bound: Duration, consumers: [String], database: Database, interval: Duration = .milliseconds(250), logger: Logger) {
         self.bound = bound
@@ -41,6 +44,10 @@ public final class IngestAdmission: Service, Sendable {
 
     /// Samples every tenant's lag now.
     public func refresh() async throws {
+        let number = samples.withLock { state in
+            state.begun += 1
+            return state.begun
+        }
         let rows = try await database.client.query(
             """
             SELECT c.tenant_id, max(extract(epoch FROM now() - e.recorded_at))::float8
@@ -54,12 +61,16 @@ public final class IngestAdmission: Service, Sendable {
         for try await (tenant, seconds) in rows.decode((String, Double).self) {
             if let id = TenantID(rawValue: tenant) { sampled[id] = seconds }
         }
-        lags.withLock { $0 = sampled }
+        samples.withLock { state in
+            guard number > state.applied else { return }
+            state.lags = sampled
+            state.applied = number
+        }
     }
 
     /// nil when ingest into `tenant` is admitted; else the whole seconds (1 to 30) to wait before sending again.
     public func retryAfter(_ tenant: TenantID) -> Int? {
-        guard let lag = lags.withLock({ $0[tenant] }) else { return nil }
+        guard let lag = samples.withLock({ $0.lags[tenant] }) else { return nil }
         let limit = Double(bound.components.seconds) + Double(bound.components.attoseconds) / 1e18
         guard lag > limit else { return nil }
         return min(30, max(1, Int((lag - limit).rounded(.up))))
@@ -67,6 +78,6 @@ public final class IngestAdmission: Service, Sendable {
 
     /// The lag last sampled for `tenant`, in seconds (0 when it is caught up).
     public func lag(_ tenant: TenantID) -> Double {
-        lags.withLock { $0[tenant] } ?? 0
+        samples.withLock { $0.lags[tenant] } ?? 0
     }
 }
