@@ -72,6 +72,34 @@ import Testing
         }
     }
 
+    /// An object that names a key twice is read differently by different parsers: it is refused on every JSON route,
+    /// with where it is, and nothing is stored.
+    @Test func aKeyNamedTwiceInOneObjectIsABadRequestAndStoresNothing() async throws {
+        try await APIWorld.run { api in
+            let dynamic = try await api.token(.dynamic)
+            let onboarding = String(decoding: try JSONSerialization.data(withJSONObject: APIWorld.onboarding("acme-bv")), as: UTF8.self)
+            let twice = #"{"name": "Someone else", "# + onboarding.dropFirst()
+            let refused = try await api.send(.post, "/v1/tenants", token: dynamic, raw: Data(twice.utf8))
+            expectProblem(refused, .badRequest, "bad_request")
+            #expect((refused.json["detail"] as? String)?.hasPrefix("name: the key appears twice") == true, "\(refused.text)")
+            try await api.expectHead("acme-bv", 0)
+
+            try await api.onboard("acme-bv")
+            let connector = try await api.token(.connector, "acme-bv")
+            let native = #"{"signals": [{"source": "endpoint", "sourceAlertId": "a-1", "severity": "high", "severity": "low", "title": "x", "observedAt": "2026-11-29T10:00:00Z"}]}"#
+            let nativeReply = try await api.send(.post, "/v1/tenants/acme-bv/signals", token: connector, raw: Data(native.utf8))
+            expectProblem(nativeReply, .badRequest, "bad_request")
+            #expect((nativeReply.json["detail"] as? String)?.hasPrefix("signals[0].severity:") == true, "\(nativeReply.text)")
+            let graph = #"[{"id": "da-1", "severity": "high", "severity": "informational", "title": "x"}]"#
+            expectProblem(try await api.send(.post, "/v1/tenants/acme-bv/signals/graph", token: connector, raw: Data(graph.utf8)), .badRequest, "bad_request")
+            let ndjson = "{\"id\": \"da-2\", \"title\": \"x\"}\n{\"id\": \"da-3\", \"id\": \"da-4\"}\n"
+            let ndjsonReply = try await api.send(
+                .post, "/v1/tenants/acme-bv/signals/graph", token: connector, raw: Data(ndjson.utf8), headers: [(.contentType, "application/x-ndjson")])
+            expectProblem(ndjsonReply, .badRequest, "bad_request")
+            try await api.expectHead("acme-bv", 1)
+        }
+    }
+
     @Test func incidentAndDeviceRefusalsCarryTheirCodes() async throws {
         try await APIWorld.run { api in
             try await api.onboard("acme-bv")

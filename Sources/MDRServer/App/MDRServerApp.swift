@@ -74,6 +74,7 @@ public enum MDRServerApp {
             backgroundServices.append(admission)
         }
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
+        router.add(middleware: DuplicateKeyMiddleware())
         router.add(middleware: CommandHeadersMiddleware())
         router.add(middleware: EmptyOptionalBodyMiddleware())
         // Compact JSON (the runtime pretty-prints by default); sorted keys make a replayed answer byte-identical.
