@@ -195,6 +195,14 @@ extension CommandService {
         }
     }
 
+    /// Ingests CEF events received as bytes (the HTTP route): a line that is not valid UTF-8 is rejected on its own.
+    public func ingestCEF(tenant: TenantID, utf8 body: [UInt8], context: CommandContext) async throws -> CommandOutcome<IngestReport> {
+        let receivedAt = time.now()
+        return try await ingest(tenant: tenant, format: "ingest-cef", request: String(decoding: body, as: UTF8.self), context: context) {
+            CEFParser.parseLines(utf8: body, receivedAt: receivedAt)
+        }
+    }
+
     /// The one path of every ingest format: parse, check the batch size, then run as a command whose fingerprint is
     /// the format, the tenant and the request as received.
     private func ingest(

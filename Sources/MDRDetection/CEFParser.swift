@@ -67,6 +67,28 @@ public enum CEFParser {
         return batch
     }
 
+    /// Parses CEF events as received over HTTP: bytes, one event per line. A line that is not valid UTF-8 is rejected on
+    /// its own (as the JSON routes refuse such text), never stored with replacement characters; the others are parsed
+    /// as by `parseLines(_:receivedAt:)`, with the same line numbers.
+    public static func parseLines(utf8 bytes: [UInt8], receivedAt: Date) -> ParsedBatch {
+        var batch = ParsedBatch(signals: [], rejections: [])
+        var lineNumber = 0
+        for raw in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            defer { lineNumber += 1 }
+            let line = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw[...]
+            guard let text = String(validating: line, as: UTF8.self) else {
+                batch.rejections.append(SignalRejection(index: lineNumber, reason: "the line is not valid UTF-8: send CEF as UTF-8"))
+                continue
+            }
+            guard text.contains(where: { !$0.isWhitespace }) else { continue }
+            switch signal(from: text[...], receivedAt: receivedAt) {
+            case .success(let signal): batch.signals.append((lineNumber, signal))
+            case .failure(let reason): batch.rejections.append(SignalRejection(index: lineNumber, reason: reason.text))
+            }
+        }
+        return batch
+    }
+
     /// Parses one line and maps it to a signal; `receivedAt` is its time when it has no usable `rt`.
     public static func signal(from line: Substring, receivedAt: Date) -> Result<Signal, ParseFailure> {
         parseRecord(line).flatMap { signal(from: $0, receivedAt: receivedAt) }

@@ -129,6 +129,26 @@ import Testing
         }
     }
 
+    /// A line that is not UTF-8 is rejected on its own, as the JSON routes refuse such text; it was stored with
+    /// replacement characters. The lines around it are accepted.
+    @Test func aCEFLineThatIsNotUTF8IsRejectedAndTheOthersAreAccepted() async throws {
+        try await APIWorld.run { api in
+            try await api.onboard("acme-bv")
+            let connector = try await api.token(.connector, "acme-bv")
+            var body = Data((Self.cefLines[0] + "\r\n").utf8)
+            // "Café" in Latin-1: 0xE9 alone is not UTF-8.
+            body.append(contentsOf: Array(Self.cefLines[1].utf8) + [0x20, 0x63, 0x73, 0x31, 0x3D, 0x43, 0x61, 0x66, 0xE9, 0x0A])
+            body.append(contentsOf: Array((Self.cefLines[2] + "\n").utf8))
+            let reply = try await api.send(.post, "/v1/tenants/acme-bv/signals/cef", token: connector, raw: body, headers: [(.contentType, "text/plain")])
+            #expect(reply.status == .ok, "\(reply.text)")
+            let items = reply.json["items"] as? [[String: Any]] ?? []
+            #expect(items.map { $0["index"] as? Int } == [0, 1, 2])
+            #expect(items.map { $0["outcome"] as? String } == ["accepted", "rejected", "accepted"], "\(reply.text)")
+            #expect((items[1]["reason"] as? String)?.contains("UTF-8") == true, "\(reply.text)")
+            try await api.expectHead("acme-bv", 3)
+        }
+    }
+
     @Test func aRepeatedCEFRequestWithItsKeyIsReplayedAndTheKeyOnAnotherFormatIsRefused() async throws {
         try await APIWorld.run { api in
             try await api.onboard("acme-bv")

@@ -83,10 +83,10 @@ extension APIHandler {
         let (principal, tenant) = try authorize(.ingestSignals, tenant: input.path.tenantId)
         guard case .plainText(let body) = input.body else { throw Problem.badRequest("expected a text/plain body") }
         // `BodyLimitMiddleware` has already collected the body within the limit.
-        let text = try await String(collecting: body, upTo: .max)
+        let bytes = try await [UInt8](collecting: body, upTo: .max)
         let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
         let commands = services.commands
-        let outcome = try await withinDeadline { try await commands.ingestCEF(tenant: tenant, text: text, context: context) }
+        let outcome = try await withinDeadline { try await commands.ingestCEF(tenant: tenant, utf8: bytes, context: context) }
         return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
     }
 
