@@ -91,11 +91,19 @@ import Testing
         }
     }
 
-    @Test(arguments: [0, -100])
-    func onboardingVeiligIsRefusedWithAPriceThatIsNotPositive(price: Int) {
-        expectRefusal(.priceMissing, .invalid) { () throws(DomainError) in
+    /// Outside 1 … 10,000,000 cents: not positive, or so large that a month's amount would overflow (Int.max was
+    /// accepted, and billing a month of it trapped).
+    @Test(arguments: [0, -100, Int.min, 10_000_001, Int.max])
+    func onboardingVeiligIsRefusedWithAPriceOutsideItsRange(price: Int) {
+        expectRefusal(.invalidField, .invalid) { () throws(DomainError) in
             try TenantDecider.decide(.onboard(Fixtures.onboard(.veilig, price: price)), nil)
         }
+    }
+
+    @Test(arguments: [1, 10_000_000])
+    func onboardingVeiligTakesThePricesAtTheEdgesOfItsRange(price: Int) throws {
+        let events = try TenantDecider.decide(.onboard(Fixtures.onboard(.veilig, price: price)), nil)
+        #expect(events.count == 1)
     }
 
     @Test func onboardingCompliantIsRefusedWithAPriceSinceMdrIsIncluded() {

@@ -89,6 +89,8 @@ public enum TenantDecider: Decider {
     public typealias Event = DomainEvent
 
     public static let initialState: Tenant? = nil
+    /// The prices per workstation per month a Veilig contract may quote, in euro cents.
+    public static let pricesPerWorkstation: ClosedRange<Int> = 1...10_000_000
 
     public static func decide(_ command: Command, _ state: Tenant?) throws(DomainError) -> [Event] {
         switch command {
@@ -130,8 +132,13 @@ public enum TenantDecider: Decider {
         }
         switch c.package {
         case .veilig:
-            guard let price = c.pricePerWorkstationCents, price > 0 else {
+            guard let price = c.pricePerWorkstationCents else {
                 throw DomainError(.priceMissing, .invalid, "Werkplek Veilig: the quoted price per workstation per month (euro cents, > 0) is required")
+            }
+            // Bounded so that a month's amount (price × workstations) cannot overflow: €100,000 per workstation per month.
+            guard Self.pricesPerWorkstation.contains(price) else {
+                throw DomainError(
+                    .invalidField, .invalid, "pricePerWorkstationCents: euro cents per workstation per month, 1–10000000 (€100,000), not \(price)")
             }
         default:
             guard c.pricePerWorkstationCents == nil else {
