@@ -216,23 +216,6 @@ public struct EventStore: Sendable {
         return tenants
     }
 
-    /// The tenants whose log is ahead of a process manager's checkpoint in `processor_checkpoints` (at most `limit`,
-    /// by tenant id): where it has work.
-    public func tenantsAhead(ofProcessor name: String, limit: Int = 500) async throws -> [TenantID] {
-        let rows = try await database.client.query(
-            """
-            SELECT h.tenant_id FROM tenant_heads h
-            LEFT JOIN processor_checkpoints c ON c.tenant_id = h.tenant_id AND c.processor = \(name)
-            WHERE h.last_position > coalesce(c.position, 0)
-            ORDER BY h.tenant_id LIMIT \(limit)
-            """, logger: logger)
-        var tenants: [TenantID] = []
-        for try await raw in rows.decode(String.self) {
-            if let id = TenantID(rawValue: raw) { tenants.append(id) }
-        }
-        return tenants
-    }
-
     /// The tenant's last position (0 when it has no events).
     public func head(tenant: TenantID) async throws -> Int64 {
         let rows = try await database.client.query(
