@@ -53,11 +53,15 @@ public final class NotificationDeliveryWorker: Service, Sendable {
         public var pollInterval: Duration
         /// The From address of e-mail notifications.
         public var emailFrom: String
+        /// How late (from when it was due) a delivery to a customer may become before Dynamic is told, once, while the
+        /// retries go on: the attempt after which the next one falls past this is marked `late`.
+        public var lateAfter: Duration
 
         public init(
             retry: RetryPolicy = .notifications, resend: ResendPolicy = ResendPolicy(), batchSize: Int = 200, lease: Duration = .seconds(60),
-            pollInterval: Duration = .seconds(1), emailFrom: String = "mdr@localhost"
+            pollInterval: Duration = .seconds(1), emailFrom: String = "mdr@localhost", lateAfter: Duration = .seconds(15 * 60)
         ) {
+            self.lateAfter = lateAfter
             self.retry = retry
             self.resend = resend
             self.batchSize = batchSize
@@ -227,15 +231,27 @@ public final class NotificationDeliveryWorker: Service, Sendable {
             let delay = random.withLock { configuration.retry.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &$0) }
             guard let delay else { return failed("gave up after \(attempt) attempts; the last: \(reason)", attempts: attempt) }
             let next = now.addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+            let late = Self.becomesLate(entry, attemptsBefore: claim.attempts, now: now, next: next, after: configuration.lateAfter)
             return (
                 .retry(at: next, error: reason),
                 .notificationAttemptFailed(
                     NotificationAttemptFailed(
                         notificationID: entry.notificationID, about: entry.about, route: entry.route, attempt: attempt, reason: reason,
-                        attemptedAt: now, nextAttemptAt: next)),
+                        attemptedAt: now, nextAttemptAt: next, late: late ? true : nil)),
                 attempt
             )
         }
+    }
+
+    /// Whether the failed attempt made `now` is the one at which a delivery to a customer becomes late: the attempt was
+    /// made within `after` of when the notification was due and the next one will not be, or it was the first attempt
+    /// and already past it. At most one attempt of a notification is (attempts are made in time order); Dynamic's own
+    /// routes never are (every notice already goes to each of them).
+    static func becomesLate(_ entry: OutboxEntry, attemptsBefore: Int, now: Date, next: Date, after: Duration) -> Bool {
+        guard entry.route.recipient != .dynamic else { return false }
+        let bound = Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18
+        let madeLate = now.timeIntervalSince(entry.sendAt) > bound
+        return madeLate ? attemptsBefore == 0 : next.timeIntervalSince(entry.sendAt) > bound
     }
 
     // MARK: Resending
@@ -298,7 +314,7 @@ public struct NotificationDeliveryService: Service {
             webhook: WebhookChannel(client: client, timeout: settings.webhookTimeout), email: settings.smtp.map { SMTPChannel(configuration: $0) },
             configuration: .init(
                 retry: settings.retry, resend: settings.resend, lease: settings.webhookTimeout * 3 + .seconds(30),
-                emailFrom: settings.smtp?.from ?? "mdr@localhost"),
+                emailFrom: settings.smtp?.from ?? "mdr@localhost", lateAfter: settings.lateAfter),
             time: time, wake: wake, health: health, logger: logger)
         do {
             // Several loops over one worker: while one batch is being delivered and recorded, another is claimed.

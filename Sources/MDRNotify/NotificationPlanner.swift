@@ -18,9 +18,12 @@ public struct NotificationCause: Sendable, Hashable {
 /// Turns a notified fact into outbox entries: one per route `NotificationRouting` chooses, each with its thin payload.
 /// Pure.
 ///
-/// Two routes cannot be delivered by the service itself and are turned into something that can:
+/// Some deliveries cannot be made by the service itself, or not in time, and become notices to Dynamic instead:
 /// - a **phone** route (the customer's after-hours number) becomes a `call.requested` notice to each of Dynamic's
 ///   routes, naming the number: a person calls the customer;
+/// - a delivery to the customer that is **late** (still failing when its next attempt falls more than 15 minutes after
+///   it was due: `NotificationAttemptFailed.late`) becomes a `notification.delayed` notice to each of Dynamic's routes,
+///   while the retries go on;
 /// - a delivery that **failed** for good (`NotificationFailed`) to the customer becomes a `notification.failed` notice
 ///   to each of Dynamic's routes. A failure on Dynamic's own route has nowhere further to go: it stays in the log,
 ///   in the metrics and on `GET /v1/tenants/{t}/notifications`.
@@ -79,6 +82,21 @@ public struct NotificationPlanner: Sendable {
             entry(
                 purpose: "notification.failed", about: failure.about, details: details, recipient: .dynamic, route: route, cause: cause,
                 tenant: tenant, occurredAt: failure.failedAt, sendAt: failure.failedAt)
+        }
+    }
+
+    /// The notices to Dynamic about a delivery to the customer that is late (`NotificationAttemptFailed.late`): it is
+    /// still being tried, but will not arrive within the late bound of when it was due, so someone should call.
+    public func delayed(for attempt: NotificationAttemptFailed, tenant: TenantID, cause: NotificationCause) -> [OutboxEntry] {
+        guard attempt.route.recipient != .dynamic else { return [] }
+        var details = details(id: "", tenant: tenant, about: attempt.about)
+        details.regarding = attempt.notificationID
+        details.recipient = attempt.route.recipient
+        details.reason = String("\(attempt.reason.prefix(250)); still trying, next at \(Timestamp.format(attempt.nextAttemptAt))".prefix(300))
+        return dynamic.map { route in
+            entry(
+                purpose: "notification.delayed", about: attempt.about, details: details, recipient: .dynamic, route: route, cause: cause,
+                tenant: tenant, occurredAt: attempt.attemptedAt, sendAt: attempt.attemptedAt)
         }
     }
 

@@ -15,6 +15,9 @@ public struct NotificationSettings: Sendable {
     /// One webhook attempt's time limit.
     public var webhookTimeout: Duration
     public var retry: RetryPolicy
+    /// How late a delivery to a customer may be (from when it was due) before Dynamic is told (`notification.delayed`)
+    /// while the retries go on (`MDR_NOTIFY_LATE_AFTER_MINUTES`).
+    public var lateAfter: Duration = .seconds(15 * 60)
     public var resend: ResendPolicy
     /// Delivery loops per instance (`MDR_NOTIFY_WORKERS`): batches in flight at once.
     public var deliveryLoops: Int = 2
@@ -37,8 +40,9 @@ public struct NotificationSettings: Sendable {
         public var description: String
     }
 
-    /// Reads the `MDR_DYNAMIC_*`, `MDR_SMTP_*`, `MDR_PUBLIC_URL`, `MDR_WEBHOOK_TIMEOUT_SECONDS`, `MDR_NOTIFY_MAX_ATTEMPTS`,
-    /// `MDR_P1_RESEND_AFTER_MINUTES`, `MDR_P1_MAX_RESENDS` and `MDR_NOTIFY_WORKERS` variables; `defaultLinkBase` when `MDR_PUBLIC_URL` is unset.
+    /// Reads the `MDR_DYNAMIC_*`, `MDR_SMTP_*`, `MDR_PUBLIC_URL`, `MDR_WEBHOOK_TIMEOUT_SECONDS`, `MDR_NOTIFY_RETRY_SCHEDULE`,
+    /// `MDR_NOTIFY_MAX_ATTEMPTS`, `MDR_NOTIFY_LATE_AFTER_MINUTES`, `MDR_P1_RESEND_AFTER_MINUTES`, `MDR_P1_MAX_RESENDS` and
+    /// `MDR_NOTIFY_WORKERS` variables; `defaultLinkBase` when `MDR_PUBLIC_URL` is unset.
     public static func fromEnvironment(_ env: [String: String], defaultLinkBase: String) throws -> NotificationSettings {
         func value(_ name: String) -> String? {
             guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
@@ -50,6 +54,21 @@ public struct NotificationSettings: Sendable {
                 throw Invalid(description: "\(name) must be a whole number in \(range.lowerBound)…\(range.upperBound), not '\(raw)'")
             }
             return n
+        }
+        // The schedule (Standard Webhooks' unless set), cut to MDR_NOTIFY_MAX_ATTEMPTS attempts when that is set.
+        func retryPolicy() throws -> RetryPolicy {
+            var schedule = RetryPolicy.standardWebhooksSchedule
+            if let raw = value("MDR_NOTIFY_RETRY_SCHEDULE") {
+                guard let parsed = RetryPolicy.parseSchedule(raw), parsed.count < 50 else {
+                    throw Invalid(description: "MDR_NOTIFY_RETRY_SCHEDULE must be waits such as 5s,5m,30m,2h joined by commas (at most 49), not '\(raw)'")
+                }
+                schedule = parsed
+            }
+            if value("MDR_NOTIFY_MAX_ATTEMPTS") != nil {
+                let attempts = try number("MDR_NOTIFY_MAX_ATTEMPTS", 1...50, default: schedule.count + 1)
+                schedule = Array(schedule.prefix(attempts - 1))
+            }
+            return RetryPolicy(schedule: schedule)
         }
         var routes: [ContactRoute] = []
         for url in (value("MDR_DYNAMIC_WEBHOOK_URL") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !url.isEmpty {
@@ -90,11 +109,12 @@ public struct NotificationSettings: Sendable {
         var settings = NotificationSettings(
             dynamicRoutes: routes, dynamicWebhookSecrets: secrets, smtp: smtp, linkBase: value("MDR_PUBLIC_URL") ?? defaultLinkBase,
             webhookTimeout: .seconds(try number("MDR_WEBHOOK_TIMEOUT_SECONDS", 1...300, default: 10)),
-            retry: RetryPolicy(maxAttempts: try number("MDR_NOTIFY_MAX_ATTEMPTS", 1...50, default: 10), baseDelay: .seconds(1), maxDelay: .seconds(300)),
+            retry: try retryPolicy(),
             resend: ResendPolicy(
                 after: .seconds(60 * (try number("MDR_P1_RESEND_AFTER_MINUTES", 1...1440, default: 15))),
                 maxResends: try number("MDR_P1_MAX_RESENDS", 0...20, default: 3)))
         settings.deliveryLoops = try number("MDR_NOTIFY_WORKERS", 1...32, default: 2)
+        settings.lateAfter = .seconds(60 * (try number("MDR_NOTIFY_LATE_AFTER_MINUTES", 1...1440, default: 15)))
         return settings
     }
 }

@@ -33,7 +33,7 @@ public struct Notifier: TenantLogProcessor {
         TenantOnboarded.eventType, ContactsUpdated.eventType, IncidentConfirmed.eventType, DeviceIsolationRequested.eventType,
         DeviceIsolated.eventType, DeviceIsolationFailed.eventType, DeviceReleaseRequested.eventType, DeviceReleased.eventType, DeviceReleaseFailed.eventType,
         SlaBreached.eventType, FileQuarantineRequested.eventType, FileQuarantined.eventType, FileQuarantineFailed.eventType,
-        NotificationFailed.eventType, NotificationAcknowledged.eventType,
+        NotificationAttemptFailed.eventType, NotificationFailed.eventType, NotificationAcknowledged.eventType,
     ]
     public var initialState: NotifierState { NotifierState() }
 
@@ -91,6 +91,10 @@ public struct Notifier: TenantLogProcessor {
         if case .notificationFailed(let e) = decoded {
             guard isFresh(e.failedAt) else { return [] }
             return planner.fallback(for: e, tenant: event.tenant, cause: cause).map(NotifierReaction.enqueue)
+        }
+        if case .notificationAttemptFailed(let e) = decoded, e.late == true {
+            guard isFresh(e.attemptedAt) else { return [] }
+            return planner.delayed(for: e, tenant: event.tenant, cause: cause).map(NotifierReaction.enqueue)
         }
         guard let tenant = state.tenant, let (subject, at) = Self.subject(decoded), isFresh(at) else { return [] }
         return planner.entries(for: subject, occurredAt: at, tenant: tenant, cause: cause).map(NotifierReaction.enqueue)

@@ -94,6 +94,53 @@ import Testing
         #expect(Self.planner.fallback(for: own, tenant: TenantID(rawValue: "acme")!, cause: Self.cause).isEmpty)
     }
 
+    @Test func aLateCustomerNotificationIsReportedToEachOfDynamicsRoutesButDynamicsOwnIsNot() throws {
+        let about = NotificationAbout(type: "incident.confirmed", incidentID: Self.incident, priority: .p1)
+        let attempt = NotificationAttemptFailed(
+            notificationID: "ntf_y", about: about,
+            route: NotificationRouteRecord(recipient: .customerAfterHours, channel: .webhook, address: "https://it.acme.example/hook"),
+            attempt: 3, reason: "HTTP 502", attemptedAt: Date(timeIntervalSince1970: 1_800_000_000),
+            nextAttemptAt: Date(timeIntervalSince1970: 1_800_001_800), late: true)
+        let notices = Self.planner.delayed(for: attempt, tenant: TenantID(rawValue: "acme")!, cause: Self.cause)
+        #expect(notices.count == 2)
+        let payload = try NotificationPayload.decode(notices[0].payload)
+        #expect(payload.type == "notification.delayed")
+        #expect(payload.data.regarding == "ntf_y" && payload.data.recipient == .customerAfterHours)
+        #expect(payload.data.reason == "HTTP 502; still trying, next at 2027-01-15T08:30:00.000Z")
+        var own = attempt
+        own.route = NotificationRouteRecord(recipient: .dynamic, channel: .webhook, address: "https://soc-intake.dynamic.example/hooks/mdr")
+        #expect(Self.planner.delayed(for: own, tenant: TenantID(rawValue: "acme")!, cause: Self.cause).isEmpty)
+    }
+
+    /// Exactly one failed attempt of a late customer delivery is marked late, whatever the jitter, Retry-After or a
+    /// worker that was down; never one to Dynamic's own route.
+    @Test func exactlyOneAttemptOfALateDeliveryIsMarkedLate() {
+        let due = Date(timeIntervalSince1970: 1_800_000_000)
+        func entry(_ recipient: NotificationRecipient) -> OutboxEntry {
+            OutboxEntry(
+                notificationID: "ntf_z", tenant: TenantID(rawValue: "acme")!, causePosition: 1,
+                about: NotificationAbout(type: "incident.confirmed", incidentID: Self.incident, priority: .p1),
+                route: NotificationRouteRecord(recipient: recipient, channel: .webhook, address: "https://it.acme.example/hook"), payload: Data(),
+                occurredAt: due, sendAt: due)
+        }
+        let bound: Duration = .seconds(900)
+        var generator = SplitMix64(seed: 11)
+        for start in [0.0, 2.0, 600.0, 1_200.0] {  // the first attempt on time, or after a worker was down
+            var now = due.addingTimeInterval(start), marked: [Int] = []
+            for attempt in 1..<RetryPolicy.notifications.maxAttempts {
+                let delay = RetryPolicy.notifications.delay(afterAttempt: attempt, retryAfter: attempt == 2 ? .seconds(400) : nil, using: &generator)!
+                let next = now.addingTimeInterval(Double(delay.components.seconds))
+                if NotificationDeliveryWorker.becomesLate(entry(.customerAfterHours), attemptsBefore: attempt - 1, now: now, next: next, after: bound) {
+                    marked.append(attempt)
+                }
+                #expect(!NotificationDeliveryWorker.becomesLate(entry(.dynamic), attemptsBefore: attempt - 1, now: now, next: next, after: bound))
+                now = next
+            }
+            #expect(marked.count == 1, "first attempt at +\(start) s: marked \(marked)")
+            #expect(marked == (start > 900 ? [1] : marked))
+        }
+    }
+
     @Test func aResendIsANewNotificationNamingTheFirst() throws {
         let tenant = Self.tenant(afterHours: ContactRoute(channel: .webhook, address: "https://it.acme.example/hook"))
         let original = try #require(
@@ -119,12 +166,25 @@ import Testing
         #expect(settings.smtp?.port == 587 && settings.smtp?.security == .startTLS)
         #expect(settings.resend.after == .seconds(300))
         #expect(settings.linkBase == "http://127.0.0.1:8080")
+        // The default retries: Standard Webhooks' schedule, about 27.6 hours; late after 15 minutes.
+        #expect(settings.retry == .notifications && settings.retry.maxAttempts == 8)
+        #expect(settings.retry.span == .seconds(27 * 3600 + 35 * 60 + 5))
+        #expect(settings.lateAfter == .seconds(900))
+        let tuned = try NotificationSettings.fromEnvironment(
+            ["MDR_NOTIFY_RETRY_SCHEDULE": "10s, 1m,1h", "MDR_NOTIFY_LATE_AFTER_MINUTES": "30"], defaultLinkBase: "http://x")
+        #expect(tuned.retry.schedule == [.seconds(10), .seconds(60), .seconds(3600)] && tuned.retry.maxAttempts == 4)
+        #expect(tuned.lateAfter == .seconds(1800))
+        // MDR_NOTIFY_MAX_ATTEMPTS cuts the schedule.
+        let capped = try NotificationSettings.fromEnvironment(["MDR_NOTIFY_MAX_ATTEMPTS": "3"], defaultLinkBase: "http://x")
+        #expect(capped.retry.schedule == [.seconds(5), .seconds(300)] && capped.retry.maxAttempts == 3)
         for bad in [
             ["MDR_DYNAMIC_WEBHOOK_URL": "https://a.example/hook"],  // no secret
             ["MDR_DYNAMIC_WEBHOOK_URL": "ftp://a.example", "MDR_DYNAMIC_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
             ["MDR_DYNAMIC_WEBHOOK_SECRET": "not-a-secret"],
             ["MDR_SMTP_HOST": "smtp.example", "MDR_SMTP_SECURITY": "tls"],
             ["MDR_NOTIFY_MAX_ATTEMPTS": "0"],
+            ["MDR_NOTIFY_RETRY_SCHEDULE": "5s,soon"], ["MDR_NOTIFY_RETRY_SCHEDULE": "5d"], ["MDR_NOTIFY_RETRY_SCHEDULE": "0s"],
+            ["MDR_NOTIFY_LATE_AFTER_MINUTES": "0"],
         ] {
             #expect(throws: NotificationSettings.Invalid.self) { try NotificationSettings.fromEnvironment(bad, defaultLinkBase: "http://x") }
         }

@@ -187,6 +187,37 @@ struct NotifierTests {
         }
     }
 
+    /// A customer's receiver that stays down: the notification is tried on Standard Webhooks' schedule for about a day,
+    /// and Dynamic is told once, when the delivery becomes more than 15 minutes late, so that someone calls.
+    @Test func aCustomerDeliveryThatIsLateIsReportedToDynamicOnceWhileItIsStillTried() async throws {
+        let dynamic = WebhookReceiver(secrets: [dynamicSecret])
+        let customerURL = "http://127.0.0.1:\(try await closedPort())/hook"
+        try await withLoopbackReceiver(dynamic) { dynamicURL in
+            try await TestDatabase.withDatabase { db, _ in
+                let h = NotifyHarness(db, dynamic: [ContactRoute(channel: .webhook, address: dynamicURL)], retry: .notifications)
+                try await h.endpoints.set(url: dynamicURL, secrets: [dynamicSecret.encoded])
+                try await h.endpoints.set(url: customerURL, secrets: [customerSecret.encoded])
+                try await h.onboard(afterHours: ContactRoute(channel: .webhook, address: customerURL))
+                _ = try await h.confirmedIncident(.p1)
+                // Attempts at about 0 s, 5 s and 5 min: the third is the one after which the next (in about 30 min) is late.
+                // Each round twice: the attempt, then (planned from its event) whatever it makes the notifier send.
+                for wait in [0, 6, 331, 1_981] {
+                    h.time.advance(by: Double(wait))
+                    try await h.deliver()
+                    try await h.deliver()
+                }
+                let failures = try await h.attemptsFailed().filter { $0.route.recipient == .customerAfterHours }
+                #expect(failures.map(\.attempt) == [1, 2, 3, 4])
+                #expect(failures.map { $0.late == true } == [false, false, true, false])
+                #expect(try await h.failed().isEmpty)
+                let delayed = try await h.payloads(dynamic).filter { $0.type == "notification.delayed" }
+                #expect(delayed.count == 1)
+                #expect(delayed.first?.data.regarding == failures.first?.notificationID)
+                #expect(delayed.first?.data.recipient == .customerAfterHours)
+            }
+        }
+    }
+
     @Test func aWorkerKilledMidDeliveryLosesNothing() async throws {
         let dynamic = WebhookReceiver(secrets: [dynamicSecret])
         try await withLoopbackReceiver(dynamic) { dynamicURL in

@@ -39,6 +39,23 @@ struct RetryPolicyTests {
         #expect(RetryPolicy(maxAttempts: 0, baseDelay: .seconds(1), maxDelay: .seconds(1)).delay(afterAttempt: 1, using: &once) == nil)
     }
 
+    @Test func aScheduleWaitsEachStepGiveOrTakeTenPercentThenGivesUp() {
+        let schedule = RetryPolicy.notifications
+        #expect(schedule.maxAttempts == 8)
+        var generator = SplitMix64(seed: 9)
+        for (attempt, step) in RetryPolicy.standardWebhooksSchedule.enumerated() {
+            for _ in 0..<50 {
+                let delay = schedule.delay(afterAttempt: attempt + 1, using: &generator)!
+                #expect(delay >= step * 0.9 && delay <= step * 1.1, "after attempt \(attempt + 1): \(delay)")
+            }
+        }
+        #expect(schedule.delay(afterAttempt: 8, using: &generator) == nil)
+        // A receiver's Retry-After is still a floor.
+        #expect(schedule.delay(afterAttempt: 1, retryAfter: .seconds(60), using: &generator) == .seconds(60))
+        #expect(RetryPolicy.parseSchedule("5s,5m,30m,2h,5h,10h,10h") == RetryPolicy.standardWebhooksSchedule)
+        #expect(RetryPolicy.parseSchedule("") == nil && RetryPolicy.parseSchedule("5") == nil && RetryPolicy.parseSchedule("-5s") == nil)
+    }
+
     @Test func retryAfterIsAFloorEvenAboveTheMaximum() {
         var generator = SplitMix64(seed: 5)
         #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(30), using: &generator) == .seconds(30))

@@ -60,11 +60,15 @@ public struct NotificationAttemptFailed: DomainEventPayload {
     public var reason: String
     public var attemptedAt: Date
     public var nextAttemptAt: Date
+    /// True on the one attempt after which a delivery to a customer cannot arrive within the late bound (15 min) of when
+    /// it was due: Dynamic is told (`notification.delayed`) while the retries go on. Absent otherwise.
+    public var late: Bool?
 
     public init(
         notificationID: String, about: NotificationAbout, route: NotificationRouteRecord, attempt: Int, reason: String, attemptedAt: Date,
-        nextAttemptAt: Date
+        nextAttemptAt: Date, late: Bool? = nil
     ) {
+        self.late = late
         self.notificationID = notificationID
         self.about = about
         self.route = route

@@ -54,7 +54,7 @@ public enum NotificationEmail {
         add("Priority:", data.priority?.rawValue)
         add("SLA target:", data.slaTarget?.rawValue)
         add("Regarding:", data.regarding)
-        // For Dynamic only: whom to call (call.requested), and who could not be reached and why (notification.failed).
+        // For Dynamic only: whom to call (call.requested), and who could not be reached and why (notification.delayed, .failed).
         add("Call:", data.phone)
         add("Not reached:", data.recipient?.rawValue)
         add("Reason:", data.reason)
@@ -90,6 +90,8 @@ public enum NotificationEmail {
         case "isolation.failed": return "The isolation of a device of tenant \(tenant) failed."
         case "isolation.release_requested": return "MDR requested the release of an isolated device of tenant \(tenant)."
         case "isolation.released": return "A device of tenant \(tenant) was released from isolation."
+        case "notification.delayed": return "A notification to tenant \(tenant) is late: it is still being tried. Please call the customer."
+        case "notification.failed": return "A notification to tenant \(tenant) could not be delivered. Please call the customer."
         default: return "MDR notification \"\(payload.type)\" for tenant \(tenant)."
         }
     }
