@@ -212,16 +212,18 @@ public struct NotificationOutbox: Sendable {
 
     // MARK: Reading (the API)
 
-    /// Totals for monitoring: entries pending and failed, and how long the oldest due entry has waited (seconds).
-    public func statistics(now: Date) async throws -> (pending: Int, failed: Int, oldestDueSeconds: Double) {
+    /// Totals for monitoring: entries pending and failed, how long the oldest due entry has waited (seconds), and how
+    /// long ago the oldest undelivered P1 notice was due (seconds; retries included).
+    public func statistics(now: Date) async throws -> (pending: Int, failed: Int, oldestDueSeconds: Double, oldestUndeliveredP1Seconds: Double) {
         let rows = try await database.client.query(
             """
             SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed'),
-                   coalesce(extract(epoch FROM \(now) - min(next_attempt_at) FILTER (WHERE status = 'pending' AND next_attempt_at <= \(now))), 0)::float8
+                   coalesce(extract(epoch FROM \(now) - min(next_attempt_at) FILTER (WHERE status = 'pending' AND next_attempt_at <= \(now))), 0)::float8,
+                   coalesce(extract(epoch FROM \(now) - min(send_at) FILTER (WHERE status = 'pending' AND priority = 'P1' AND send_at <= \(now))), 0)::float8
             FROM notification_outbox
             """, logger: logger)
-        for try await (pending, failed, oldest) in rows.decode((Int, Int, Double).self) { return (pending, failed, oldest) }
-        return (0, 0, 0)
+        for try await (pending, failed, oldest, p1) in rows.decode((Int, Int, Double, Double).self) { return (pending, failed, oldest, p1) }
+        return (0, 0, 0, 0)
     }
 
 

@@ -48,6 +48,7 @@ import Testing
             #expect(sample(after.text, #"mdr_processor_events_behind{processor="notifier"}"#) == 3)
             #expect(sample(after.text, #"mdr_notifications{status="pending"}"#) == 0)
             #expect(sample(after.text, "mdr_notification_oldest_due_seconds") == 0)
+            #expect(sample(after.text, "mdr_notification_oldest_undelivered_p1_seconds") == 0)
             #expect(sample(after.text, #"mdr_consumer_parked_tenants{consumer="incidents"}"#) == 0)
 
             // A view parked on an event it fails on (as the pipeline records it) shows, by name.

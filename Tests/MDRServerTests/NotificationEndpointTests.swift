@@ -53,6 +53,9 @@ import Testing
             let metrics = try await api.get("/metrics", token: soc)
             let pendingLine = metrics.text.split(separator: "\n").first { $0.hasPrefix(#"mdr_notifications{status="pending"} "#) }
             #expect(pendingLine.flatMap { Int($0.split(separator: " ").last!) } == listed.count, "\(metrics.text)")
+            // Undelivered P1 notices that were due at the confirmation: the gauge counts from then.
+            let p1Line = metrics.text.split(separator: "\n").first { $0.hasPrefix("mdr_notification_oldest_undelivered_p1_seconds ") }
+            #expect(p1Line.flatMap { Double($0.split(separator: " ").last!) }.map { $0 >= 0 } == true, "\(metrics.text)")
 
             // A customer sees only what was sent to the customer.
             let customer = try await api.token(.customer, "acme-bv")

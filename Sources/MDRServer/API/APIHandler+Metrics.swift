@@ -70,6 +70,9 @@ extension APIHandler {
         text.gauge("mdr_notification_oldest_due_seconds", "How long the oldest due, undelivered notification has waited (0: none).") {
             [([:], notifications.oldestDueSeconds)]
         }
+        text.gauge("mdr_notification_oldest_undelivered_p1_seconds", "How long ago the oldest P1 notice that is still being tried was due, retries included (0: none).") {
+            [([:], notifications.oldestUndeliveredP1Seconds)]
+        }
         return .ok(.init(body: .plainText(HTTPBody(text.output))))
     }
 
