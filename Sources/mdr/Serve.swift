@@ -16,6 +16,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-body-bytes"), help: "The largest request body accepted (env: MDR_MAX_BODY_BYTES; default 8 MiB).") var maxBodyBytes: Int?
     @Option(name: .customLong("syslog-port"), help: "Receive syslog (UDP and TCP) on this port (env: MDR_SYSLOG_PORT; default: no syslog listener).")
     var syslogPort: Int?
+    @Option(help: "What this instance runs: all, api (the API and syslog) or workers (the background work) (env: MDR_ROLE; default all).")
+    var role: String?
     @Option(name: .customLong("syslog-host"), help: "The address the syslog listener listens on (env: MDR_SYSLOG_HOST; default 0.0.0.0).")
     var syslogHost: String?
 
@@ -31,6 +33,11 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--max-body-bytes (MDR_MAX_BODY_BYTES) must be a positive number of bytes")
         }
         var configuration = ServerConfiguration(host: host, port: port, database: try database.configuration(), maxBodyBytes: maxBody)
+        let rawRole = role ?? env["MDR_ROLE"].flatMap { $0.isEmpty ? nil : $0 } ?? "all"
+        guard let instanceRole = InstanceRole(rawValue: rawRole) else {
+            throw ValidationError("the role must be all, api or workers (--role or MDR_ROLE), not '\(rawRole)'")
+        }
+        configuration.role = instanceRole
         do {
             configuration.maxBatchSignals = try ServerConfiguration.maxBatchSignals(env)
             configuration.ingestRateLimit = try ServerConfiguration.ingestRateLimit(env)
@@ -58,7 +65,10 @@ struct Serve: AsyncParsableCommand {
         if let oidc = configuration.oidc {
             logger.info("accepting OpenID Connect bearer tokens", metadata: ["oidc.issuer": "\(oidc.issuer)", "oidc.audience": "\(oidc.audience)"])
         }
-        logger.info("starting mdr", metadata: ["address": "\(host):\(port)"])
+        if configuration.role == .workers, configuration.syslog != nil {
+            logger.warning("MDR_SYSLOG_PORT is ignored by the workers role: the syslog listener runs on api (and all) instances")
+        }
+        logger.info("starting mdr", metadata: ["address": "\(host):\(port)", "role": "\(configuration.role.rawValue)"])
         try await MDRServerApp.run(configuration, logger: logger)
     }
 }

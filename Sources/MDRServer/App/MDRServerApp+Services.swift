@@ -11,7 +11,25 @@ extension MDRServerApp {
     /// What runs beside the HTTP server: the append notifier, ONE pipeline over every tenant's log feeding the process
     /// managers (correlator, notifier, responder's planner) and the views, the SLA clock, the responder and the delivery
     /// workers (when notifications are configured), and the syslog listener (when configured).
+    ///
+    /// By the instance's role: `api` runs only the append notifier (its appends wake the workers of other instances) and
+    /// the syslog listener; `workers` runs everything but the syslog listener (ingest is the API's part).
     public static func backgroundServices(services: AppServices, configuration: ServerConfiguration, logger: Logger) -> [any Service] {
+        var background: [any Service] = [AppendNotifier(store: services.store)]
+        if configuration.role.runsWorkers {
+            background += workers(services: services, configuration: configuration, logger: logger)
+        }
+        if configuration.role.servesAPI, let syslog = configuration.syslog {
+            background.append(
+                SyslogListener(
+                    configuration: syslog, commands: services.commands, database: services.database, admission: services.admission,
+                    logger: logger))
+        }
+        return background
+    }
+
+    /// The pipeline and the workers of the `workers` (and `all`) role.
+    static func workers(services: AppServices, configuration: ServerConfiguration, logger: Logger) -> [any Service] {
         let responder = Responder(
             store: services.store, connectors: DefenderConnectors(store: EDRConnectionStore(database: services.database)), time: SystemTime(),
             configuration: configuration.responderWithPollInterval,
@@ -32,14 +50,7 @@ extension MDRServerApp {
         let pipeline = TenantPipeline(
             consumers, store: services.store, configuration: .init(pollInterval: configuration.pollInterval), statistics: services.pipeline,
             health: services.workers, logger: logger)
-        var background: [any Service] = [AppendNotifier(store: services.store), pipeline] + workers
-        if let syslog = configuration.syslog {
-            background.append(
-                SyslogListener(
-                    configuration: syslog, commands: services.commands, database: services.database, admission: services.admission,
-                    logger: logger))
-        }
-        return background
+        return [pipeline] + workers
     }
 
     /// The names of the consumers `backgroundServices` runs in the pipeline (admission control watches their lag).

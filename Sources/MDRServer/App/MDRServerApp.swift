@@ -35,7 +35,9 @@ public enum MDRServerApp {
     ) throws -> ServiceGroup {
         let database = Database(configuration.database, logger: logger)
         var services = AppServices(database: database)
-        services.admission = services.admission(configuration, logger: logger)
+        if configuration.role.servesAPI {
+            services.admission = services.admission(configuration, logger: logger)
+        }
         let app = try buildApplication(
             services: services, configuration: configuration, logger: logger,
             backgroundServices: backgroundServices(services: services, configuration: configuration, logger: logger),
@@ -60,6 +62,9 @@ public enum MDRServerApp {
         // refuse a malformed query string; then the token's ingest rate; then limit the body.
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: ProblemMiddleware())
+        if !configuration.role.servesAPI {
+            router.add(middleware: WorkersOnlyMiddleware())
+        }
         router.add(
             middleware: AuthenticationMiddleware(
                 tokens: services.tokens, timeout: configuration.requestTimeout, publicPaths: APIHandler.publicPaths,
@@ -69,7 +74,7 @@ public enum MDRServerApp {
             router.add(middleware: IngestRateLimitMiddleware(limiter: IngestRateLimiter(limit)))
         }
         var backgroundServices = backgroundServices
-        if let admission = services.admission(configuration, logger: logger) {
+        if configuration.role.servesAPI, let admission = services.admission(configuration, logger: logger) {
             router.add(middleware: IngestAdmissionMiddleware(admission: admission))
             backgroundServices.append(admission)
         }

@@ -5,8 +5,25 @@ import MDRNotify
 import MDRStore
 import MDRSyslog
 
+/// What one instance runs (`mdr serve --role`, `MDR_ROLE`): everything, or the API apart from the background work so
+/// that each can be scaled on its own (docs/operations.md, "Several instances").
+public enum InstanceRole: String, Sendable, CaseIterable {
+    /// The API, the syslog listener and every background loop (one instance, or several alike).
+    case all
+    /// The HTTP API and the syslog listener: what a load balancer sends requests to. No background loop.
+    case api
+    /// The pipeline (correlator, notifier's and responder's planners, views), the SLA clock, the responder and the
+    /// delivery workers; over HTTP only `/health/live`, `/health/ready`, `/metrics` and `/openapi.yaml`.
+    case workers
+
+    var servesAPI: Bool { self != .workers }
+    var runsWorkers: Bool { self != .api }
+}
+
 /// How `MDRServerApp` runs: where it listens, which database it uses, and its limits.
 public struct ServerConfiguration: Sendable {
+    /// What this instance runs (`MDR_ROLE`; default `all`).
+    public var role: InstanceRole = .all
     /// The address to listen on (`127.0.0.1` by default: put a TLS-terminating proxy in front for other hosts).
     public var host: String
     /// The TCP port to listen on.
