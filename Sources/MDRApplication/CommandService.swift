@@ -36,6 +36,13 @@ public struct CommandService: Sendable {
 
     /// The one path every command takes: idempotency check, decide, append; decide again on a version conflict. The
     /// request is fingerprinted only when the command has an id (an `Idempotency-Key`): without one nothing is compared.
+    ///
+    /// Two requests with one key may run at once (a client retrying after a timeout, on any instance). The command
+    /// record commits with the first one's events, so the second either finds it before deciding, or appends and meets
+    /// it (the key is unique: PostgreSQL makes the second insert wait for the first transaction), or decides after the
+    /// first committed, on the state the first changed, and is refused: isolating a device whose isolation is now
+    /// pending. A refusal is therefore never the answer for a key before it is checked again: when the key's command
+    /// has meanwhile been carried out, its outcome is the answer (docs/api.md, "Idempotency").
     func execute<Result: Codable & Sendable>(
         tenant: TenantID, context: CommandContext, fingerprint: @autoclosure () -> [String],
         decide: () async throws -> Decision<Result>
@@ -51,7 +58,15 @@ public struct CommandService: Sendable {
         }
         var attempt = 0
         while true {
-            let decision = try await decide()
+            let decision: Decision<Result>
+            do {
+                decision = try await decide()
+            } catch let refusal as DomainError {
+                if let id = context.commandID, let stored = try await store.storedCommand(tenant: tenant, id: id) {
+                    return try repeated(stored, requestHash: requestHash)
+                }
+                throw refusal
+            }
             if decision.events.isEmpty && context.commandID == nil {
                 return CommandOutcome(result: decision.result, firstPosition: nil, lastPosition: nil, repeated: false)
             }
