@@ -33,18 +33,40 @@ public final class DefenderSimulator: Sendable {
         case unauthorized
     }
 
+    /// A machine action as Defender keeps it.
+    public struct Action: Sendable {
+        public var id: String
+        public var machine: String
+        public var type: String
+        public var requestorComment: String
+        public var created: Date
+        var script: [EDRActionStatus]
+        var step = 0
+        public var status: EDRActionStatus { script[step] }
+    }
+
     private struct State {
         var validTokens: Set<String> = []
         var issued = 0
         var faults: [Fault] = []
         var delay: Duration = .zero
         var script: [EDRActionStatus] = [.pending, .inProgress, .succeeded]
-        var actions: [String: (script: [EDRActionStatus], step: Int)] = [:]
-        /// Machine and type of each action, in creation order (for `GET /api/machineactions?$filter=`).
-        var actionLog: [(id: String, machine: String, type: String)] = []
+        /// Every action, in creation order (for `GET /api/machineactions?$filter=`).
+        var actions: [Action] = []
         /// Machines by DNS name (for `GET /api/machines?$filter=computerDnsName eq '…'`).
         var machines: [String: String] = [:]
         var recorded: [Recorded] = []
+        /// How many of the next created actions lose their answer.
+        var answersToLose = 0
+
+        mutating func create(machine: String, type: String, comment: String) -> Action {
+            // Creation times strictly increase, as the order of the list depends on them.
+            var created = Date()
+            if let last = actions.last?.created, created <= last { created = last.addingTimeInterval(0.001) }
+            let action = Action(id: UUID().uuidString.lowercased(), machine: machine, type: type, requestorComment: comment, created: created, script: script)
+            actions.append(action)
+            return action
+        }
     }
 
     /// The Entra ID tenant the token endpoint answers for.
@@ -73,14 +95,14 @@ public final class DefenderSimulator: Sendable {
     public func addMachine(id: String, dnsName: String) { state.withLock { $0.machines[dnsName.lowercased()] = id } }
     /// An action of `type` is already running on `machine` (started elsewhere, e.g. in the portal); returns its id.
     @discardableResult
-    public func startAction(machine: String, type: String) -> String {
-        let id = UUID().uuidString.lowercased()
-        state.withLock { state in
-            state.actions[id] = (state.script, 0)
-            state.actionLog.append((id, machine, type))
-        }
-        return id
+    public func startAction(machine: String, type: String, comment: String = "started in the portal") -> String {
+        state.withLock { $0.create(machine: machine, type: type, comment: comment).id }
     }
+    /// Every machine action created so far, in creation order.
+    public var actions: [Action] { state.withLock { $0.actions } }
+    /// The next `count` actions are created, but their answer is lost (a 500, as a gateway reports a dropped
+    /// connection): the caller cannot know that Defender has the action.
+    public func loseAnswersOfNextActions(_ count: Int = 1) { state.withLock { $0.answersToLose += count } }
     /// Every token issued so far is now expired.
     public func expireTokens() { state.withLock { $0.validTokens.removeAll() } }
 
@@ -198,38 +220,41 @@ public final class DefenderSimulator: Sendable {
         guard recorded.contentType == "application/json", let body = recorded.json, body["Comment"] != nil else {
             return Self.apiError(.badRequest, "InvalidRequestBody", "Request body is incorrect")
         }
-        let id = UUID().uuidString.lowercased()
         let type = verb == "isolate" ? "Isolate" : verb == "unisolate" ? "Unisolate" : "StopAndQuarantineFile"
-        let first = state.withLock { state in
-            state.actions[id] = (state.script, 0)
-            state.actionLog.append((id, machine, type))
-            return state.script[0]
+        let (action, loseAnswer) = state.withLock { state in
+            let lose = state.answersToLose > 0
+            if lose { state.answersToLose -= 1 }
+            return (state.create(machine: machine, type: type, comment: body["Comment"] ?? ""), lose)
         }
-        return Self.json(.created, Self.action(id: id, type: type, machine: machine, status: first))
+        if loseAnswer { return Self.apiError(.internalServerError, "InternalServerError", "An error occurred while processing the request") }
+        return Self.json(.created, Self.entity(action))
     }
 
     private func getAction(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         _ = record(request, body: ByteBuffer())
         if let refusal = try await gate(request) { return refusal }
         let id = context.parameters.get("id") ?? ""
-        let status = state.withLock { state -> EDRActionStatus? in
-            guard var action = state.actions[id] else { return nil }
-            action.step = min(action.step + 1, action.script.count - 1)
-            state.actions[id] = action
-            return action.script[action.step]
+        let action = state.withLock { state -> Action? in
+            guard let index = state.actions.firstIndex(where: { $0.id == id }) else { return nil }
+            state.actions[index].step = min(state.actions[index].step + 1, state.actions[index].script.count - 1)
+            return state.actions[index]
         }
-        guard let status else { return Self.apiError(.notFound, "ResourceNotFound", "MachineAction \(id) was not found") }
-        return Self.json(.ok, Self.action(id: id, type: "Isolate", machine: "m", status: status))
+        guard let action else { return Self.apiError(.notFound, "ResourceNotFound", "MachineAction \(id) was not found") }
+        return Self.json(.ok, Self.entity(action))
     }
 
-    /// The quoted values of an OData `$filter` such as `machineId eq 'm' and type eq 'Isolate'`, by property.
+    /// The values of an OData `$filter` such as `machineId eq 'm' and type eq 'Isolate'`, by property (`eq`), and
+    /// the lower bounds (`ge`), e.g. `creationDateTimeUtc ge 2026-11-29T10:00:00Z`.
     private static func filter(_ request: Request) -> [String: String] {
         guard let raw = request.uri.queryParameters.get("$filter") else { return [:] }
         var found: [String: String] = [:]
         for clause in raw.components(separatedBy: " and ") {
-            let parts = clause.components(separatedBy: " eq ")
-            guard parts.count == 2 else { continue }
-            found[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "' "))
+            for op in [" eq ", " ge "] {
+                let parts = clause.components(separatedBy: op)
+                guard parts.count == 2 else { continue }
+                let name = parts[0].trimmingCharacters(in: .whitespaces) + (op == " ge " ? ">=" : "")
+                found[name] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "' "))
+            }
         }
         return found
     }
@@ -247,22 +272,45 @@ public final class DefenderSimulator: Sendable {
         _ = record(request, body: ByteBuffer())
         if let refusal = try await gate(request) { return refusal }
         let filter = Self.filter(request)
-        let items = state.withLock { state in
-            state.actionLog.enumerated().filter { item in
-                (filter["machineId"].map { item.element.machine == $0 } ?? true) && (filter["type"].map { item.element.type == $0 } ?? true)
-            }
-                .map { index, entry -> String in
-                    let action = state.actions[entry.id]!
-                    let created = String(format: "2026-11-29T12:%02d:%02dZ", index / 60 % 60, index % 60)
-                    return Self.action(id: entry.id, type: entry.type, machine: entry.machine, status: action.script[action.step])
-                        .replacingOccurrences(of: "2026-11-29T12:00:00Z\",\"lastUpdate", with: "\(created)\",\"lastUpdate")
-                }
+        if let bound = filter["creationDateTimeUtc>="], Self.date(bound) == nil {
+            return Self.apiError(.badRequest, "InvalidRequest", "Invalid filter clause: creationDateTimeUtc ge \(bound)")
         }
-        return Self.json(.ok, #"{"@odata.context":"https://api.securitycenter.microsoft.com/api/$metadata#MachineActions","value":[\#(items.joined(separator: ","))]}"#)
+        let since = filter["creationDateTimeUtc>="].flatMap(Self.date)
+        let items = state.withLock { state in
+            state.actions.filter { action in
+                (filter["machineId"].map { action.machine == $0 } ?? true) && (filter["type"].map { action.type == $0 } ?? true)
+                    && (since.map { action.created >= $0 } ?? true)
+            }
+        }
+        let page: [String: Any] = [
+            "@odata.context": "https://api.securitycenter.microsoft.com/api/$metadata#MachineActions",
+            "value": items.map { Self.fields($0) },
+        ]
+        return Self.json(.ok, String(decoding: try JSONSerialization.data(withJSONObject: page, options: [.sortedKeys]), as: UTF8.self))
     }
 
-    private static func action(id: String, type: String, machine: String, status: EDRActionStatus) -> String {
-        #"{"@odata.context":"https://api.securitycenter.microsoft.com/api/$metadata#MachineActions/$entity","id":"\#(id)","type":"\#(type)","requestor":"mdr-app","requestorComment":"","status":"\#(status.rawValue)","machineId":"\#(machine)","creationDateTimeUtc":"2026-11-29T12:00:00Z","lastUpdateDateTimeUtc":"2026-11-29T12:00:00Z"}"#
+    /// A machine action's JSON, as Defender answers for one action.
+    private static func entity(_ action: Action) -> String {
+        var fields = fields(action)
+        fields["@odata.context"] = "https://api.securitycenter.microsoft.com/api/$metadata#MachineActions/$entity"
+        return String(decoding: (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+    }
+
+    private static func fields(_ action: Action) -> [String: Any] {
+        [
+            "id": action.id, "type": action.type, "requestor": "mdr-app", "requestorComment": action.requestorComment,
+            "status": action.status.rawValue, "machineId": action.machine, "creationDateTimeUtc": timestamp(action.created),
+            "lastUpdateDateTimeUtc": timestamp(action.created),
+        ]
+    }
+
+    /// Defender's times: UTC with fractional seconds (7 digits there; milliseconds here, which order the same).
+    private static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    private static func date(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
     }
 
     private static func apiError(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {

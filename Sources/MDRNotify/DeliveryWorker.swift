@@ -38,7 +38,8 @@ enum AttemptResult: Sendable, Hashable {
 /// channel, and record every attempt as an event in the tenant's log — `NotificationDelivered`,
 /// `NotificationAttemptFailed` (with the next attempt's time) or `NotificationFailed` — in the transaction that writes
 /// the entry's new state. Any number of instances cooperate; a worker that dies mid-delivery leaves its claim to run
-/// out, and another worker tries again with the same `webhook-id` (at least once; receivers de-duplicate).
+/// out (30 s; renewed while a living worker delivers), and another worker tries again with the same `webhook-id` (at
+/// least once; receivers de-duplicate).
 ///
 /// Also sends unacknowledged P1 confirmations again (`ResendPolicy`).
 public final class NotificationDeliveryWorker: Service, Sendable {
@@ -47,7 +48,8 @@ public final class NotificationDeliveryWorker: Service, Sendable {
         public var resend: ResendPolicy
         /// Entries claimed per round.
         public var batchSize: Int
-        /// How long a claim lasts: longer than the longest attempt (the channels' timeouts).
+        /// How long a claim lasts without a renewal: how soon another worker takes over a dead worker's entries. Renewed
+        /// every third of it while a batch is delivered, so it need not cover the channels' timeouts.
         public var lease: Duration
         /// How often to look for due entries when nothing woke the worker.
         public var pollInterval: Duration
@@ -58,7 +60,7 @@ public final class NotificationDeliveryWorker: Service, Sendable {
         public var lateAfter: Duration
 
         public init(
-            retry: RetryPolicy = .notifications, resend: ResendPolicy = ResendPolicy(), batchSize: Int = 200, lease: Duration = .seconds(60),
+            retry: RetryPolicy = .notifications, resend: ResendPolicy = ResendPolicy(), batchSize: Int = 200, lease: Duration = .seconds(30),
             pollInterval: Duration = .seconds(1), emailFrom: String = "mdr@localhost", lateAfter: Duration = .seconds(15 * 60)
         ) {
             self.lateAfter = lateAfter
@@ -120,7 +122,15 @@ public final class NotificationDeliveryWorker: Service, Sendable {
     public func runOnce() async throws -> Int {
         let resent = try await queueResends()
         let claimed = try await outbox.claimDue(now: time.now(), limit: configuration.batchSize, lease: configuration.lease)
-        guard !claimed.isEmpty else { return resent }
+        guard let token = claimed.first?.leaseToken else { return resent }
+        let time = self.time
+        return try await outbox.queue.holding(token, for: configuration.lease, renewEvery: configuration.lease / 3, now: { time.now() }) {
+            try await deliver(claimed) + resent
+        }
+    }
+
+    /// Delivers a claimed batch and records each attempt.
+    private func deliver(_ claimed: [ClaimedNotification]) async throws -> Int {
         let webhookURLs = Set(claimed.filter { $0.entry.route.channel == .webhook }.map(\.entry.route.address))
         let known = webhookURLs.isEmpty ? [:] : try await endpoints.find(urls: Array(webhookURLs))
 
@@ -133,7 +143,7 @@ public final class NotificationDeliveryWorker: Service, Sendable {
             return results
         }
         try await record(zip(claimed, results).map { ($0, $1) })
-        return claimed.count + resent
+        return claimed.count
     }
 
     /// Runs rounds until nothing is due (tests).
@@ -313,7 +323,7 @@ public struct NotificationDeliveryService: Service {
             outbox: NotificationOutbox(database: store.database, logger: logger), endpoints: endpoints, store: store,
             webhook: WebhookChannel(client: client, timeout: settings.webhookTimeout), email: settings.smtp.map { SMTPChannel(configuration: $0) },
             configuration: .init(
-                retry: settings.retry, resend: settings.resend, lease: settings.webhookTimeout * 3 + .seconds(30),
+                retry: settings.retry, resend: settings.resend, lease: .seconds(30),
                 emailFrom: settings.smtp?.from ?? "mdr@localhost", lateAfter: settings.lateAfter),
             time: time, wake: wake, health: health, logger: logger)
         do {

@@ -81,6 +81,11 @@ public protocol EDRConnector: Sendable {
     /// The newest action of `type` on `machine` and its status; nil when there is none. Used to adopt an action that
     /// the vendor reported as already running.
     func latestAction(machine: String, type: EDRActionType) async throws(EDRError) -> (id: EDRActionID, status: EDRActionStatus)?
+    /// The action of `type` on `machine`, created at or after `createdSince`, whose comment contains `marker`; nil when
+    /// there is none. Used to adopt the action that an earlier attempt submitted but did not live to record.
+    func findAction(
+        machine: String, type: EDRActionType, createdSince: Date, commentContaining marker: String
+    ) async throws(EDRError) -> (id: EDRActionID, status: EDRActionStatus)?
 }
 
 /// The kinds of machine action, as Defender names them in a machine action's `type`.

@@ -15,13 +15,18 @@ import ServiceLifecycle
 ///    instances never work on the same request at once; the EDR is then called outside any transaction.
 ///    Isolation and release of one device are carried out in log order; a stop-and-quarantine does not wait for them.
 /// 3. **Record**: a new request is submitted (idempotency key: the request event's id) and `EDRActionSubmitted` is
-///    appended before any polling, so a restarted responder polls that action instead of submitting again. A
+///    appended before any polling, so a restarted responder polls that action instead of submitting again. Before the
+///    call the intent is written on the row (`submitting_since`) and the request's id rides in the action's comment:
+///    a worker that takes over a request with an intent but no `EDRActionSubmitted` (its submitter died between
+///    Defender's answer and the event, or the answer was lost) looks for that action and adopts it instead of
+///    submitting a second one. A
 ///    submitted action is asked for its status every `statusInterval` until it is final or the deadline passes; then
 ///    `DeviceIsolated` / `DeviceIsolationFailed`, `DeviceReleased` / `DeviceReleaseFailed` or `FileQuarantined` /
 ///    `FileQuarantineFailed` is appended, in the transaction that marks the row done.
 ///
 /// Every appended event has an id derived from (tenant, request event, step), so no replay or second instance can
-/// append it twice. Transient EDR errors (429, 5xx, timeouts) are retried with exponential back-off until the deadline.
+/// append it twice. Leases are short (30 s) and renewed while a round works (`LeasedQueue.holding`): the requests of an
+/// instance that died are taken over within the lease. Transient EDR errors (429, 5xx, timeouts) are retried with exponential back-off until the deadline.
 /// Time comes from a `TimeSource`; tests drive `runOnce()` with a manual clock.
 public final class Responder: Service, Sendable {
     /// Intervals and limits.
@@ -32,8 +37,8 @@ public final class Responder: Service, Sendable {
         public var statusInterval: Duration
         /// How long after the responder first sees a request it gives up waiting for a final status (`MDR_EDR_ACTION_TIMEOUT`).
         public var actionTimeout: Duration
-        /// How long a claimed request stays leased to this instance; past it another instance may take it over.
-        /// Longer than one EDR exchange plus a `Retry-After` wait.
+        /// How long a claimed request stays leased to this instance without a renewal; past it another instance takes
+        /// it over. Renewed every third of it while the round works, so it bounds a takeover, not a round.
         public var lease: Duration
         /// The first retry after a transient error; doubled per attempt up to `maximumBackoff`.
         public var initialBackoff: Duration
@@ -41,10 +46,10 @@ public final class Responder: Service, Sendable {
         /// Requests claimed per round.
         public var batchSize: Int
 
-        /// Defaults: poll 1 s, status every 10 s, deadline 10 min, lease 5 min, back-off 5 s … 5 min, 50 per round.
+        /// Defaults: poll 1 s, status every 10 s, deadline 10 min, lease 30 s, back-off 5 s … 5 min, 50 per round.
         public init(
             pollInterval: Duration = .seconds(1), statusInterval: Duration = .seconds(10), actionTimeout: Duration = .seconds(600),
-            lease: Duration = .seconds(300), initialBackoff: Duration = .seconds(5), maximumBackoff: Duration = .seconds(300),
+            lease: Duration = .seconds(30), initialBackoff: Duration = .seconds(5), maximumBackoff: Duration = .seconds(300),
             batchSize: Int = 50
         ) {
             self.pollInterval = pollInterval
@@ -133,6 +138,16 @@ public final class Responder: Service, Sendable {
         var round = Round()
         let claimed = try await claim()
         round.claimed = claimed.count
+        guard let token = claimed.first?.leaseToken else { return round }
+        let time = self.time
+        return try await queue.holding(token, for: configuration.lease, renewEvery: configuration.lease / 3, now: { time.now() }) {
+            try await work(on: claimed, round)
+        }
+    }
+
+    /// Takes each claimed request one step, in order.
+    private func work(on claimed: [Request], _ round: Round) async throws -> Round {
+        var round = round
         for item in claimed {
             do {
                 switch try await work(on: item) {
@@ -182,6 +197,8 @@ public final class Responder: Service, Sendable {
         var deadline = Date.distantFuture
         /// This worker's lease on the row (`LeasedQueue`): an outcome is recorded only while it holds.
         var leaseToken: UUID?
+        /// When a worker was about to submit it (the intent): an action with its marker may exist at the EDR.
+        var submittingSince: Date?
 
         init?(_ recorded: PipelineEvent) throws {
             let event = try recorded.event()
@@ -234,12 +251,12 @@ public final class Responder: Service, Sendable {
             order: "c.next_attempt_at, c.tenant_id, c.position", limit: configuration.batchSize, lease: configuration.lease, now: time.now(),
             returning: """
                 q.tenant_id, q.request_event_id, q.position, q.action, q.device_id, q.incident_id, q.isolation_type, q.sha1, q.comment,
-                q.requested_at, q.status, q.machine_id, q.edr_action_id, q.attempts, q.deadline
+                q.requested_at, q.status, q.machine_id, q.edr_action_id, q.attempts, q.deadline, q.submitting_since
                 """)
         var claimed: [Request] = []
-        for try await (tenant, id, position, action, device, incident, type, sha1, comment, requestedAt, status, machine, edrAction, attempts, deadline)
+        for try await (tenant, id, position, action, device, incident, type, sha1, comment, requestedAt, status, machine, edrAction, attempts, deadline, intent)
             in rows.decode(
-                (String, UUID, Int64, String, String, UUID?, String?, String?, String, Date, String, String?, String?, Int32, Date).self)
+                (String, UUID, Int64, String, String, UUID?, String?, String?, String, Date, String, String?, String?, Int32, Date, Date?).self)
         {
             guard let tenant = TenantID(rawValue: tenant), let action = ResponseActionKind(rawValue: action),
                 let device = DeviceID(rawValue: device)
@@ -253,6 +270,7 @@ public final class Responder: Service, Sendable {
             request.attempts = Int(attempts)
             request.deadline = deadline
             request.leaseToken = lease.token
+            request.submittingSince = intent
             claimed.append(request)
         }
         return claimed.sorted { ($0.tenant.rawValue, $0.position) < ($1.tenant.rawValue, $1.position) }
@@ -281,15 +299,8 @@ public final class Responder: Service, Sendable {
                     edrActionID: request.edrActionID)
             }
             if !request.submitted {
-                let machine = try await machineID(of: request, with: connector)
-                request.machineID = machine
-                let submission = try await submit(request, machine: machine, with: connector)
-                var actionID = submission.actionID?.rawValue
-                if actionID == nil {
-                    // Already in progress: adopt the running action when Defender lists it; otherwise poll for it later.
-                    actionID = try await connector.latestAction(machine: machine, type: Self.edrType(request.action))?.id.rawValue
-                }
-                request.edrActionID = actionID
+                guard let submitted = try await submitOrAdopt(request, with: connector, at: now) else { return .rescheduled }
+                request = submitted
                 try await recordSubmitted(request, at: now)
                 return .submitted
             }
@@ -356,18 +367,58 @@ public final class Responder: Service, Sendable {
         return found
     }
 
+    /// How far the EDR's clock may be behind ours when looking for an action created since an intent.
+    static let clockSkew: TimeInterval = 300
+
+    /// The text in an action's comment that ties it to its request: `[mdr request <request event id>]`.
+    static func marker(_ request: Request) -> String {
+        "[mdr request \(request.eventID.uuidString.lowercased())]"
+    }
+
+    /// Submits the request, or adopts the action an earlier attempt submitted: when the row carries an intent and the
+    /// EDR lists an action of the machine and type with the request's marker, created since, that action is the
+    /// request's. Otherwise the intent is written (under this worker's lease) and the request submitted. Returns the
+    /// request with its machine and action, or nil when the lease was lost before the call (another worker has it).
+    func submitOrAdopt(_ request: Request, with connector: any EDRConnector, at now: Date) async throws -> Request? {
+        var request = request
+        let machine = try await machineID(of: request, with: connector)
+        request.machineID = machine
+        let type = Self.edrType(request.action)
+        if let since = request.submittingSince,
+            let earlier = try await connector.findAction(
+                machine: machine, type: type, createdSince: since.addingTimeInterval(-Self.clockSkew), commentContaining: Self.marker(request))
+        {
+            logger.notice(
+                "adopting the EDR action an earlier attempt submitted but did not record",
+                metadata: ["tenant": "\(request.tenant)", "request": "\(request.eventID)", "edrActionID": "\(earlier.id)"])
+            request.edrActionID = earlier.id.rawValue
+            return request
+        }
+        guard try await recordIntent(request, at: now) else { return nil }
+        request.submittingSince = request.submittingSince ?? now
+        let submission = try await submit(request, machine: machine, with: connector)
+        var actionID = submission.actionID?.rawValue
+        if actionID == nil {
+            // Already in progress: adopt the running action when Defender lists it; otherwise poll for it later.
+            actionID = try await connector.latestAction(machine: machine, type: type)?.id.rawValue
+        }
+        request.edrActionID = actionID
+        return request
+    }
+
     func submit(_ request: Request, machine: String, with connector: any EDRConnector) async throws(EDRError) -> EDRSubmission {
         let key = request.eventID.uuidString.lowercased()
         let incident = request.incident.map { "MDR incident \($0): " } ?? "MDR: "
+        let marker = " " + Self.marker(request)
         switch request.action {
         case .isolate:
             let type = EDRIsolationType(rawValue: (request.isolationType ?? .full).rawValue) ?? .full
-            return try await connector.isolate(machine: machine, type: type, comment: incident + request.comment, idempotencyKey: key)
+            return try await connector.isolate(machine: machine, type: type, comment: incident + request.comment + marker, idempotencyKey: key)
         case .release:
-            return try await connector.release(machine: machine, comment: "MDR release: " + request.comment, idempotencyKey: key)
+            return try await connector.release(machine: machine, comment: "MDR release: " + request.comment + marker, idempotencyKey: key)
         case .stopAndQuarantineFile:
             return try await connector.stopAndQuarantineFile(
-                machine: machine, sha1: request.sha1 ?? "", comment: incident + request.comment, idempotencyKey: key)
+                machine: machine, sha1: request.sha1 ?? "", comment: incident + request.comment + marker, idempotencyKey: key)
         }
     }
 
@@ -376,6 +427,21 @@ public final class Responder: Service, Sendable {
     func metadata(_ request: Request) -> EventMetadata {
         EventMetadata(
             principal: Self.actor, correlationID: request.incident?.description, causationID: request.eventID.uuidString.lowercased())
+    }
+
+    /// Writes the intent to submit on the row, if this worker's lease still holds; returns whether it did.
+    func recordIntent(_ request: Request, at now: Date) async throws -> Bool {
+        let rows = try await store.database.client.query(
+            """
+            UPDATE response_actions SET submitting_since = coalesce(submitting_since, \(now)), machine_id = \(request.machineID), updated_at = now()
+            WHERE tenant_id = \(request.tenant.rawValue) AND request_event_id = \(request.eventID) AND lease_token = \(request.leaseToken)
+            RETURNING request_event_id
+            """, logger: logger)
+        for try await _ in rows.decode(UUID.self) { return true }
+        logger.warning(
+            "an EDR request was not submitted: this instance's lease ran out and another took the request over",
+            metadata: ["tenant": "\(request.tenant)", "request": "\(request.eventID)"])
+        return false
     }
 
     func recordSubmitted(_ request: Request, at now: Date) async throws {

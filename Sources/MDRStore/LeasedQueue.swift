@@ -61,6 +61,48 @@ public struct LeasedQueue: Sendable {
         return (lease, rows)
     }
 
+    /// Runs `body` (the work on rows claimed under the lease `token`) while keeping the lease alive: every `every`, the
+    /// rows still held under the token get `lease_until = now() + duration`. Leases can therefore be short: a worker that dies
+    /// stops renewing and its rows are free `duration` after its last renewal, while a slow but living worker (a
+    /// Defender call with back-off, a batch of webhooks) keeps them however long its round takes. A failed renewal is
+    /// logged and tried again at the next tick; settling checks the token anyway.
+    public func holding<T: Sendable>(
+        _ token: UUID, for duration: Duration, renewEvery every: Duration, now: @escaping @Sendable () -> Date,
+        _ body: () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    do {
+                        try await Task.sleep(for: every)
+                        try await self.renew(token, until: now().addingTimeInterval(Self.seconds(duration)))
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        if Task.isCancelled { return }
+                        self.logger.warning(
+                            "renewing a lease failed; trying again", metadata: ["table": "\(self.table)", "error": "\(String(reflecting: error))"])
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    /// Extends the lease of the rows still held under `token` to `until`; returns how many there were.
+    @discardableResult
+    public func renew(_ token: UUID, until: Date) async throws -> Int {
+        var binds = PostgresBindings()
+        try binds.append(token)
+        try binds.append(until)
+        let rows = try await database.client.query(
+            PostgresQuery(unsafeSQL: "UPDATE \(table) SET lease_until = $2 WHERE lease_token = $1 RETURNING 1", binds: binds), logger: logger)
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
+    }
+
     /// Settles in one transaction: `update` writes the rows' new state where the lease still holds (it must match
     /// `lease_token` to the worker's token and clear the lease) and returns the keys it settled; `events` gives the
     /// outcome events of a settled key, which are appended, grouped per tenant and in the order of `keys`, in the same

@@ -160,7 +160,9 @@ struct ResponderTests {
 
             let post = try #require(h.isolateCalls.first)
             #expect(post.path == "/api/machines/\(mdeDevice)/isolate")
-            #expect(post.json == ["Comment": "MDR incident \(incident): ransomware, P1", "IsolationType": "Full"])
+            // The request's id rides in the comment: a worker that takes the request over finds the action by it.
+            let marker = "[mdr request \(log[0].0.eventID.uuidString.lowercased())]"
+            #expect(post.json == ["Comment": "MDR incident \(incident): ransomware, P1 \(marker)", "IsolationType": "Full"])
             #expect(h.isolateCalls.count == 1)
             // Nothing more to do, however often it runs.
             h.time.advance(by: 3600)
@@ -276,6 +278,71 @@ struct ResponderTests {
         }
     }
 
+    /// Killed between Defender's answer and `EDRActionSubmitted`: the worker that takes the request over when the lease
+    /// runs out finds the action by the request's marker and adopts it. One action at Defender, and it is the one recorded.
+    @Test func aSubmitterThatDiedBeforeRecordingIsAdoptedNotSubmittedAgain() async throws {
+        try await scenario { h in
+            let incident = try await h.confirmedIncident()
+            try await h.isolate(incident: incident)
+            try await h.plan()
+            let dying = h.responder()
+            let claimed = try #require(try await dying.claim().first)
+            let connector = try #require(try await DefenderConnectors(store: EDRConnectionStore(database: h.database)).connector(for: acme))
+            let submitted = try #require(try await dying.submitOrAdopt(claimed, with: connector, at: h.time.now()))
+            let created = try #require(submitted.edrActionID)
+            #expect(h.defender.actions.map(\.id) == [created])
+            // Dead now: no event, no renewal. Before the lease runs out nobody takes the request.
+            let survivor = h.responder()
+            h.time.advance(by: 20)
+            #expect(try await survivor.runOnce().claimed == 0)
+            h.time.advance(by: 11)
+            try await h.settle([survivor])
+            #expect(h.isolateCalls.count == 1)
+            #expect(h.defender.actions.count == 1)
+            #expect(try await h.submitted().map(\.edrActionID) == [created])
+            #expect(try await h.isolated().map(\.edrActionID) == [created])
+            #expect(try await h.deviceState() == .isolated)
+        }
+    }
+
+    /// Defender created the action but its answer was lost (a 500): the retry finds the action instead of creating a
+    /// second one.
+    @Test func anActionWhoseAnswerWasLostIsFoundNotSubmittedAgain() async throws {
+        try await scenario { h in
+            let incident = try await h.confirmedIncident()
+            try await h.isolate(incident: incident)
+            h.defender.loseAnswersOfNextActions(1)
+            let responder = h.responder()
+            try await h.round(responder)
+            #expect(try await h.submitted().isEmpty, "a 500 is not a submission")
+            #expect(h.defender.actions.count == 1)
+            try await h.settle([responder])
+            #expect(h.isolateCalls.count == 1)
+            #expect(try await h.submitted().map(\.edrActionID) == [h.defender.actions[0].id])
+            #expect(try await h.isolated().count == 1)
+        }
+    }
+
+    /// An action of another request on the same machine (an earlier isolation, or one from the portal) is not adopted:
+    /// only the request's own marker counts.
+    @Test func anotherRequestsActionIsNotAdopted() async throws {
+        try await scenario { h in
+            let incident = try await h.confirmedIncident()
+            try await h.isolate(incident: incident)
+            let portal = h.defender.startAction(machine: mdeDevice, type: "Isolate", comment: "isolated by hand [mdr request 00000000-0000-0000-0000-000000000000]")
+            h.defender.driveNewActions(through: [.pending, .inProgress, .succeeded])
+            // The first attempt fails transiently after the intent is written, without creating anything.
+            h.defender.inject(.serverError)
+            let responder = h.responder()
+            try await h.round(responder)
+            try await h.settle([responder])
+            #expect(h.defender.actions.count == 2)
+            let recorded = try #require(try await h.submitted().first?.edrActionID)
+            #expect(recorded != portal)
+            #expect(try await h.isolated().count == 1)
+        }
+    }
+
     @Test func twoRespondersSideBySideSubmitOnce() async throws {
         try await scenario { h in
             let incident = try await h.confirmedIncident()
@@ -312,7 +379,10 @@ struct ResponderTests {
             #expect(try await h.deviceState() == .released)
             let posts = h.defender.apiRequests.filter { $0.method == "POST" }.map(\.path)
             #expect(posts == ["/api/machines/\(mdeDevice)/isolate", "/api/machines/\(mdeDevice)/unisolate"])
-            #expect(h.defender.apiRequests.last { $0.path.hasSuffix("/unisolate") }?.json == ["Comment": "MDR release: threat cleaned up"])
+            let release = try #require(try await h.events([DeviceReleaseRequested.eventType]).first)
+            #expect(
+                h.defender.apiRequests.last { $0.path.hasSuffix("/unisolate") }?.json
+                    == ["Comment": "MDR release: threat cleaned up [mdr request \(release.0.eventID.uuidString.lowercased())]"])
         }
     }
 
@@ -381,7 +451,12 @@ struct ResponderTests {
             #expect(quarantined.edrActionID != nil)
             let post = try #require(h.defender.apiRequests.first { $0.method == "POST" })
             #expect(post.path == "/api/machines/\(mdeDevice)/StopAndQuarantineFile")
-            #expect(post.json == ["Comment": "MDR incident \(incident): ransomware binary", "Sha1": "87662bc3d60e4200ceaf7aae249d1c343f4b83c9"])
+            let request = try #require(try await h.events([FileQuarantineRequested.eventType]).first)
+            #expect(
+                post.json == [
+                    "Comment": "MDR incident \(incident): ransomware binary [mdr request \(request.0.eventID.uuidString.lowercased())]",
+                    "Sha1": "87662bc3d60e4200ceaf7aae249d1c343f4b83c9",
+                ])
         }
     }
 }
