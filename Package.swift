@@ -199,11 +199,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Benchmarks (ops/bench): measured against plain PostgreSQL on the same machine in the same run.
+        // Benchmarks (ops/bench): measured against plain PostgreSQL on the same machine in the same run; and the
+        // stand-ins the ops scripts run as processes (`mdr-bench defender`, for ops/takeover).
         .executableTarget(
             name: "mdr-bench",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRNotify",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRNotify", "MDRDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

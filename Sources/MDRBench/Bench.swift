@@ -17,7 +17,7 @@ final class Shared<Value: Sendable>: Sendable {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mdr-bench", abstract: "Benchmarks of the MDR backend (run through ops/bench).",
-        subcommands: [AppendBench.self, HTTPLatencyBench.self, IngestBench.self, ProjectionBench.self, NotifyBench.self])
+        subcommands: [AppendBench.self, HTTPLatencyBench.self, IngestBench.self, ProjectionBench.self, NotifyBench.self, DefenderCommand.self])
 }
 
 /// Latency percentiles of a sample, in milliseconds.

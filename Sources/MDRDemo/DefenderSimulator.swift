@@ -115,10 +115,10 @@ public final class DefenderSimulator: Sendable {
 
     // MARK: Server
 
-    /// Runs the server on an ephemeral loopback port for the duration of `body`, which gets the port; the server
-    /// stops when `body` returns or throws.
-    public func run<T: Sendable>(_ body: @Sendable (_ port: Int) async throws -> T) async throws -> T {
-        try await LoopbackServer.run(router(), name: "Defender for Endpoint simulator", body)
+    /// Runs the server on a loopback port (`port`, or an ephemeral one) for the duration of `body`, which gets the
+    /// port; the server stops when `body` returns or throws.
+    public func run<T: Sendable>(port: Int = 0, _ body: @Sendable (_ port: Int) async throws -> T) async throws -> T {
+        try await LoopbackServer.run(router(), name: "Defender for Endpoint simulator", port: port, body)
     }
 
     /// The credentials that reach this simulator on `port` (register them with `EDRConnectionStore.set`); another

@@ -14,13 +14,13 @@ enum LoopbackServer {
     }
 
     static func run<T: Sendable>(
-        _ router: Router<BasicRequestContext>, name: String, _ body: @Sendable (_ port: Int) async throws -> T
+        _ router: Router<BasicRequestContext>, name: String, port requested: Int = 0, _ body: @Sendable (_ port: Int) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "mdr.demo.\(name.replacingOccurrences(of: " ", with: "-"))")
         logger.logLevel = .warning
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: name),
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: requested), serverName: name),
             onServerRunning: { channel in
                 if let port = channel.localAddress?.port { portContinuation.yield(port) }
                 portContinuation.finish()
