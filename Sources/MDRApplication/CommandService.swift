@@ -281,6 +281,7 @@ extension CommandService {
             IngestReport.Item(index: $0.index, outcome: .rejected, signalID: nil, code: $0.code.rawValue, reason: $0.reason)
         }
         var events: [EventToAppend] = []
+        let notes = Dictionary(parsed.notes.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
         for (index, signal) in parsed.signals {
             let stream = signal.stream
             let state = states[stream] ?? SignalDecider.initialState
@@ -290,7 +291,10 @@ extension CommandService {
             let next = SignalDecider.fold(decided, from: state)
             states[stream] = next
             events += decided.map { EventToAppend($0, stream: stream, metadata: context.metadata) }
-            items.append(IngestReport.Item(index: index, outcome: SignalDecider.outcome(of: decided), signalID: next.signalID))
+            let note = notes[index]
+            items.append(
+                IngestReport.Item(
+                    index: index, outcome: SignalDecider.outcome(of: decided), signalID: next.signalID, code: note?.code.rawValue, reason: note?.reason))
         }
         items.sort { $0.index < $1.index }
         let report = IngestReport(

@@ -11,6 +11,8 @@ public struct CEFRecord: Hashable, Sendable {
     public var name: String
     public var severity: String
     public var extensions: [Extension]
+    /// What came before `CEF:` on the line: the syslog header (RFC 3164 or RFC 5424), or nothing.
+    public var syslogPrefix: String
 
     /// One extension pair. Keys are ASCII letters, digits, `_`, `.` and `-` (`src`, `cs1Label`, `ad.vd`).
     public struct Extension: Hashable, Sendable {
@@ -24,8 +26,9 @@ public struct CEFRecord: Hashable, Sendable {
 
     public init(
         version: String, deviceVendor: String, deviceProduct: String, deviceVersion: String, signatureID: String, name: String,
-        severity: String, extensions: [Extension]
+        severity: String, extensions: [Extension], syslogPrefix: String = ""
     ) {
+        self.syslogPrefix = syslogPrefix
         self.version = version
         self.deviceVendor = deviceVendor
         self.deviceProduct = deviceProduct
@@ -43,7 +46,8 @@ public struct CEFRecord: Hashable, Sendable {
 /// Parses firewall events in ArcSight CEF as received over syslog, and maps them to `firewall` signals.
 ///
 /// A line is `[syslog prefix] CEF:Version|Device Vendor|Device Product|Device Version|Signature ID|Name|Severity|Extension`.
-/// Everything before `CEF:` is the syslog prefix (RFC 3164 or RFC 5424) and is ignored. In the header, `\|` and `\\`
+/// Everything before `CEF:` is the syslog prefix (RFC 3164 or RFC 5424): only its timestamp is read, as the event's time
+/// when the event carries none of its own (`eventTime`). In the header, `\|` and `\\`
 /// are escapes; in the extension, `\=`, `\\`, `\n` and `\r` (and `\|`, which some senders write). An extension value
 /// runs until the next ` key=`, so it may contain spaces; trailing spaces of a value are not significant.
 ///
@@ -59,10 +63,7 @@ public enum CEFParser {
         for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             defer { lineNumber += 1 }
             guard line.contains(where: { !$0.isWhitespace }) else { continue }
-            switch signal(from: line, receivedAt: receivedAt) {
-            case .success(let signal): batch.signals.append((lineNumber, signal))
-            case .failure(let reason): batch.rejections.append(SignalRejection(index: lineNumber, reason: reason.text))
-            }
+            batch.add(mapped(line, receivedAt: receivedAt), index: lineNumber)
         }
         return batch
     }
@@ -81,18 +82,35 @@ public enum CEFParser {
                 continue
             }
             guard text.contains(where: { !$0.isWhitespace }) else { continue }
-            switch signal(from: text[...], receivedAt: receivedAt) {
-            case .success(let signal): batch.signals.append((lineNumber, signal))
-            case .failure(let reason): batch.rejections.append(SignalRejection(index: lineNumber, reason: reason.text))
-            }
+            batch.add(mapped(text[...], receivedAt: receivedAt), index: lineNumber)
         }
         return batch
     }
 
-    /// Parses one line and maps it to a signal; `receivedAt` is its time when it has no usable `rt`.
+    /// Parses one line and maps it to a signal; `receivedAt` is its time when it has no usable time of its own.
     public static func signal(from line: Substring, receivedAt: Date) -> Result<Signal, ParseFailure> {
-        parseRecord(line).flatMap { signal(from: $0, receivedAt: receivedAt) }
+        mapped(line, receivedAt: receivedAt).map(\.signal)
     }
+
+    /// One line's signal, with a note when its own time was not used (see `eventTime`).
+    static func mapped(_ line: Substring, receivedAt: Date) -> Result<(signal: Signal, note: SignalNote?), ParseFailure> {
+        parseRecord(line).flatMap { record in
+            signal(from: record, receivedAt: receivedAt).map { signal in
+                var signal = signal
+                var note: SignalNote?
+                if let claimed = eventTime(record, receivedAt: receivedAt), claimed.timeIntervalSince(receivedAt) > maxAheadOfReceipt {
+                    signal.observedAt = receivedAt
+                    note = SignalNote(
+                        index: 0, code: .eventTimeInFuture,
+                        reason: "the event's time \(Timestamp.format(claimed)) is more than \(Int(maxAheadOfReceipt / 60)) minutes after it was received: the receive time is used (check the sender's clock and time zone)")
+                }
+                return (signal, note)
+            }
+        }
+    }
+
+    /// How far an event's own time may be ahead of its receipt (clock skew) before the receive time replaces it.
+    public static let maxAheadOfReceipt: TimeInterval = 300
 
     /// Why a line could not be parsed or mapped.
     public struct ParseFailure: Error, Hashable, Sendable {
@@ -141,7 +159,7 @@ public enum CEFParser {
             CEFRecord(
                 version: version, deviceVendor: header[1], deviceProduct: header[2], deviceVersion: header[3],
                 signatureID: header[4], name: header[5], severity: header[6],
-                extensions: parseExtension(bytes[extensionStart...])))
+                extensions: parseExtension(bytes[extensionStart...]), syslogPrefix: String(decoding: bytes[..<cef], as: UTF8.self)))
     }
 
     /// The offset of the first `CEF:`: what comes before it is the syslog prefix.
@@ -263,7 +281,9 @@ public enum CEFParser {
         return .success(
             Signal(
                 source: .firewall, sourceAlertID: alertID, severity: severity, status: .new, title: title,
-                observedAt: record["rt"].flatMap(time) ?? receivedAt, entities: entities.entities))
+                observedAt: eventTime(record, receivedAt: receivedAt).map { $0.timeIntervalSince(receivedAt) > maxAheadOfReceipt ? receivedAt : $0 }
+                    ?? receivedAt,
+                entities: entities.entities))
     }
 
     /// Without `externalId`: `vendor|product|signatureId|rt|src|dst`, the values as received (`|` and `\` escaped as in
@@ -276,28 +296,98 @@ public enum CEFParser {
 
     static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
-    /// `rt` as milliseconds since 1970, or `MMM dd yyyy HH:mm:ss[.SSS][ zone]` with zone `Z`, `UTC`, `GMT` or `±HH:MM`
-    /// (no zone is UTC). Anything else gives nil, and the receive time is used.
-    static func time(_ raw: String) -> Date? {
+    /// The time the event happened, from the first of these that is readable (docs/detection.md, "Event time"):
+    /// 1. `rt` (`time`);
+    /// 2. FortiGate's `FTNTFGTeventtime` (or `eventtime`: seconds, ms, µs or ns since 1970), then its
+    ///    `FTNTFGTdate` + `FTNTFGTtime` (or `date` + `time`) with `FTNTFGTtz` (or `tz`);
+    /// 3. `start` (the CEF field for when the activity began; Palo Alto's generated time, Check Point's start);
+    /// 4. the syslog header's timestamp (RFC 5424, or RFC 3164 with its year taken from the receipt);
+    /// nil when none is, and the receive time is used.
+    public static func eventTime(_ record: CEFRecord, receivedAt: Date) -> Date? {
+        if let t = record["rt"].flatMap({ time($0, receivedAt: receivedAt) }) { return t }
+        if let t = (record["FTNTFGTeventtime"] ?? record["eventtime"]).flatMap(epoch) { return t }
+        if let day = record["FTNTFGTdate"] ?? record["date"], let clock = record["FTNTFGTtime"] ?? record["time"],
+            let t = zoned("\(day.trimmingWhitespace)T\(clock.trimmingWhitespace)", zone: record["FTNTFGTtz"] ?? record["tz"])
+        {
+            return t
+        }
+        if let t = record["start"].flatMap({ time($0, receivedAt: receivedAt) }) { return t }
+        return headerTime(record.syslogPrefix, receivedAt: receivedAt)
+    }
+
+    /// The timestamp of the syslog header before `CEF:`: a whole RFC 5424 or RFC 3164 header (`<PRI>…`), or a header
+    /// without its `<PRI>` as relays and files write it (`Feb 12 11:11:30 host`, `2026-11-29T10:21:08Z host`).
+    static func headerTime(_ prefix: String, receivedAt: Date) -> Date? {
+        let bytes = Array(prefix.utf8)
+        guard let first = bytes.first else { return nil }
+        if first == UInt8(ascii: "<") {
+            guard case .success(let header) = SyslogMessage.parse(bytes, receivedAt: receivedAt) else { return nil }
+            return header.timestamp
+        }
+        var reader = ByteReader(bytes)
+        return SyslogMessage.bsdTimestamp(&reader, receivedAt: receivedAt) ?? SyslogMessage.isoTimestamp(&reader)
+    }
+
+    /// A CEF time value in any form ArcSight documents — milliseconds since 1970; `MMM dd yyyy HH:mm:ss[.SSS][ zone]`;
+    /// `MMM dd HH:mm:ss[.SSS][ zone]` (the year taken from the receipt, the one before when that would put it more than
+    /// a day ahead) — or ISO 8601 (`2025-10-07T14:03:19.250Z`, Sophos). Zones: `Z`, `UTC`, `GMT`, `±HH:MM`, `±HHMM`; no
+    /// zone is UTC. Anything else gives nil.
+    static func time(_ raw: String, receivedAt: Date) -> Date? {
         let s = raw.trimmingWhitespace
         if !s.isEmpty, s.utf8.count <= 15, s.allSatisfy(\.isASCIIDigit), let ms = Int64(s) {
-            return Date(timeIntervalSince1970: Double(ms) / 1000)
+            return millisecondsSince1970(ms)
         }
+        if let first = s.first, first.isASCIIDigit { return Timestamp.parse(s) }
         let parts = s.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count == 4 || parts.count == 5, let month = months.firstIndex(of: parts[0].lowercased()),
-            parts[1].count <= 2, parts[1].allSatisfy(\.isASCIIDigit), parts[2].count == 4, parts[2].allSatisfy(\.isASCIIDigit)
+        guard parts.count >= 3, parts.count <= 5, let month = months.firstIndex(of: parts[0].lowercased()),
+            parts[1].count <= 2, parts[1].allSatisfy(\.isASCIIDigit)
         else { return nil }
+        let hasYear = parts[2].count == 4 && parts[2].allSatisfy(\.isASCIIDigit)
+        let clock = hasYear ? (parts.count > 3 ? parts[3] : "") : parts[2]
+        guard clock.count >= 8, parts.count <= (hasYear ? 5 : 4) else { return nil }
+        let zone: String? = parts.count == (hasYear ? 5 : 4) ? String(parts[parts.count - 1]) : nil
         let day = parts[1].count == 1 ? "0" + parts[1] : String(parts[1])
-        var zone = "Z"
-        if parts.count == 5 {
-            switch parts[4].uppercased() {
-            case "Z", "UTC", "GMT": zone = "Z"
-            default:
-                guard parts[4].first == "+" || parts[4].first == "-" else { return nil }
-                zone = String(parts[4])
-            }
-        }
         let month2 = month < 9 ? "0\(month + 1)" : "\(month + 1)"
-        return Timestamp.parse("\(parts[2])-\(month2)-\(day)T\(parts[3])\(zone)")
+        func at(_ year: Int) -> Date? { zoned("\(year)-\(month2)-\(day)T\(clock)", zone: zone) }
+        if hasYear { return Int(parts[2]).flatMap(at) }
+        let thisYear = Int(Timestamp.format(receivedAt).prefix(4)) ?? 1970
+        guard let guess = at(thisYear) else { return nil }
+        // December's events read in January belong to the year before.
+        return guess.timeIntervalSince(receivedAt) > 86_400 ? at(thisYear - 1) : guess
+    }
+
+    /// `yyyy-MM-ddTHH:mm:ss[.fff]` in `zone` (`Z`, `UTC`, `GMT`, `±HH:MM`, `±HHMM`; none is UTC).
+    static func zoned(_ local: String, zone: String?) -> Date? {
+        guard let zone = zone?.trimmingWhitespace, !zone.isEmpty else { return Timestamp.parse(local + "Z") }
+        switch zone.uppercased() {
+        case "Z", "UTC", "GMT": return Timestamp.parse(local + "Z")
+        default:
+            guard zone.first == "+" || zone.first == "-" else { return nil }
+            let digits = zone.dropFirst().filter(\.isASCIIDigit)
+            guard digits.count == 4, zone.count == 5 || (zone.count == 6 && zone.dropFirst(3).first == ":") else { return nil }
+            return Timestamp.parse(local + "\(zone.first!)\(digits.prefix(2)):\(digits.suffix(2))")
+        }
+    }
+
+    /// Seconds, milliseconds, microseconds or nanoseconds since 1970, told apart by magnitude (FortiGate's
+    /// `eventtime` is nanoseconds since FortiOS 6.2, seconds before); kept to the millisecond, as every time here.
+    static func epoch(_ raw: String) -> Date? {
+        let s = raw.trimmingWhitespace
+        guard !s.isEmpty, s.utf8.count <= 19, s.allSatisfy(\.isASCIIDigit), let n = Int64(s), n > 0 else { return nil }
+        let milliseconds: Int64
+        switch n {
+        case 100_000_000_000_000_000...: milliseconds = n / 1_000_000
+        case 100_000_000_000_000...: milliseconds = n / 1_000
+        case 100_000_000_000...: milliseconds = n
+        default: milliseconds = n * 1_000
+        }
+        return millisecondsSince1970(milliseconds)
+    }
+
+    /// The instant, built as `Timestamp.parse` builds one (whole seconds from the reference date plus the fraction), so
+    /// that the same time read from an epoch and from text is the same `Date`.
+    static func millisecondsSince1970(_ ms: Int64) -> Date {
+        let seconds = ms / 1000, fraction = ms % 1000
+        return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(fraction) / 1000)
     }
 }

@@ -14,11 +14,45 @@ public struct SignalRejection: Hashable, Sendable, Codable {
     }
 }
 
-/// A parsed batch: the good signals with their index in the batch, and the rejected ones.
+/// A remark on a signal that is accepted all the same (its event time was replaced by the receive time): reported on
+/// its item with `code` and `reason`.
+public struct SignalNote: Hashable, Sendable {
+    public var index: Int
+    public var code: DomainError.Code
+    public var reason: String
+
+    public init(index: Int, code: DomainError.Code, reason: String) {
+        self.index = index
+        self.code = code
+        self.reason = reason
+    }
+}
+
+/// A parsed batch: the good signals with their index in the batch (and notes on some of them), and the rejected ones.
 public struct ParsedBatch: Sendable {
     public var signals: [(index: Int, signal: Signal)]
     public var rejections: [SignalRejection]
+    public var notes: [SignalNote] = []
     public var count: Int { signals.count + rejections.count }
+
+    public init(signals: [(index: Int, signal: Signal)], rejections: [SignalRejection], notes: [SignalNote] = []) {
+        self.signals = signals
+        self.rejections = rejections
+        self.notes = notes
+    }
+
+    /// Adds the outcome of the item at `index`.
+    mutating func add(_ parsed: Result<(signal: Signal, note: SignalNote?), CEFParser.ParseFailure>, index: Int) {
+        switch parsed {
+        case .success(let (signal, note)):
+            signals.append((index, signal))
+            if var note {
+                note.index = index
+                notes.append(note)
+            }
+        case .failure(let failure): rejections.append(SignalRejection(index: index, reason: failure.text))
+        }
+    }
 }
 
 /// Parses the service's native JSON signal form. Each element is parsed on its own: one bad signal is reported

@@ -255,10 +255,11 @@ public struct SyslogListener: Service {
             noteUnreadable(error.description, from: address, tenant: tenant)
             return
         }
-        // One event per line: a line end inside an octet-counted MSG must not split it.
-        let line = message.message.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+        // The whole message, header included (the CEF parser reads the header's time when the event has none), as one
+        // line: a line end inside an octet-counted MSG must not split it.
+        let line = String(decoding: frame, as: UTF8.self).replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
             .replacingOccurrences(of: "\r", with: " ")
-        guard line.contains(where: { !$0.isWhitespace }) else {
+        guard message.message.contains(where: { !$0.isWhitespace }) else {
             noteUnreadable("syslog_empty: the MSG part is empty", from: address, tenant: tenant)
             return
         }

@@ -70,9 +70,11 @@ import MDRDomain
     func anyEscapedRecordParsesBackToItself(seed: UInt64) throws {
         var rng = SeededGenerator(state: seed)
         for iteration in 0..<Self.iterations {
-            let record = Self.record(&rng)
-            let line = Self.line(record, prefix: Self.prefixes.randomElement(using: &rng)!)
+            var record = Self.record(&rng)
+            let prefix = Self.prefixes.randomElement(using: &rng)!
+            let line = Self.line(record, prefix: prefix)
             let parsed = try CEFParser.parseRecord(line[...]).get()
+            record.syslogPrefix = prefix
             #expect(parsed == record, "seed \(seed), iteration \(iteration): \(line)")
             if parsed != record { return }
         }

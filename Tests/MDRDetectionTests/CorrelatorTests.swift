@@ -106,6 +106,21 @@ import MDRDomain
         #expect(log.incidents.first?.signals.count == 2)
     }
 
+    /// The firewall's log of the attack arrives 45 minutes late over syslog, as relays deliver it: placed at its own
+    /// time (its syslog header's here), it joins the incident of the ransomware it belongs to; placed at its arrival
+    /// it would open an incident of its own.
+    @Test func aFirewallLogThatArrivesLateJoinsTheIncidentOfItsAttack() throws {
+        var log = Log()
+        log.ingest(Self.signal("da-1", .endpoint, severity: .high, devices: [Self.ws42], ips: ["10.0.0.42"]))
+        let arrival = Self.t0.addingTimeInterval(45 * 60)
+        let line = "<134>Nov 29 10:20:00 fw01 CEF:0|Fortinet|Fortigate|7.2|0419016384|ips:botnet|8|src=10.0.0.42 dst=203.0.113.66"
+        let firewall = try CEFParser.signal(from: line[...], receivedAt: arrival).get()
+        #expect(firewall.observedAt == Self.t0.addingTimeInterval(20 * 60))
+        log.ingest(firewall, receivedAt: arrival)
+        #expect(log.incidents.count == 1)
+        #expect(log.incidents.first?.signals.count == 2)
+    }
+
     @Test func theWindowExtendsTheEntitysSpanInTheIncidentInObservedTimeBothWays() {
         var log = Log()
         log.ingest(Self.signal("a", minutes: 0, devices: [Self.ws42]))

@@ -129,6 +129,34 @@ import Testing
         }
     }
 
+    /// A line whose own time lies far after its receipt (a wrong clock) is accepted at the receive time, and its item
+    /// says so; the line beside it keeps its own time.
+    @Test func aCEFLineTimedInTheFutureIsAcceptedAtReceiptWithANote() async throws {
+        try await APIWorld.run { api in
+            try await api.onboard("acme-bv")
+            let connector = try await api.token(.connector, "acme-bv")
+            let before = Date()
+            let reply = try await api.sendCEF(
+                "acme-bv",
+                "CEF:0|Sophos|XG|19|1|C2 blocked|8|rt=2099-01-01T00:00:00Z src=10.0.0.42\n"
+                    + "CEF:0|Sophos|XG|19|2|C2 blocked|8|rt=2026-11-29T10:21:07.250Z src=10.0.0.43",
+                token: connector)
+            #expect(reply.status == .ok, "\(reply.text)")
+            let items = reply.json["items"] as? [[String: Any]] ?? []
+            #expect(items.map { $0["outcome"] as? String } == ["accepted", "accepted"])
+            #expect(items.first?["code"] as? String == "event_time_in_future")
+            #expect((items.first?["reason"] as? String)?.contains("2099-01-01T00:00:00") == true, "\(reply.text)")
+            #expect(items.last?["code"] == nil)
+            var observed: [Date] = []
+            for event in try await api.services.store.readLog(tenant: TenantID(rawValue: "acme-bv")!, after: 0, types: [SignalIngested.eventType]) {
+                if case .signalIngested(let ingested) = try event.decoded() { observed.append(ingested.signal.observedAt) }
+            }
+            #expect(observed.count == 2)
+            #expect(observed.first.map { $0 >= before.addingTimeInterval(-1) && $0 <= Date() } == true)
+            #expect(observed.last == Timestamp.parse("2026-11-29T10:21:07.250Z"))
+        }
+    }
+
     /// A line that is not UTF-8 is rejected on its own, as the JSON routes refuse such text; it was stored with
     /// replacement characters. The lines around it are accepted.
     @Test func aCEFLineThatIsNotUTF8IsRejectedAndTheOthersAreAccepted() async throws {

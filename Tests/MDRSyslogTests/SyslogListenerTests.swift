@@ -143,6 +143,22 @@ func octetCounted(_ messages: [String]) -> String {
         }
     }
 
+    /// A CEF event without a time of its own is placed at its syslog header's time (RFC 3164 or 5424), not at its
+    /// arrival: a log a relay delivers late still lands in the window of its attack.
+    @Test func anEventWithoutATimeOfItsOwnIsPlacedAtItsSyslogHeadersTime() async throws {
+        try await ListenerHarness.with(senders: ["127.0.0.1": acme]) { h in
+            try await h.sendUDP(["<14>Nov 29 09:05:00 PA-VM \(cef("bsd"))", "<134>1 2026-11-29T10:06:00.250+01:00 fw - - - - \(cef("iso"))"])
+            try await h.waitFor("2 accepted lines") { $0.accepted == 2 }
+            var observed: [String: Date] = [:]
+            for event in try await h.store.readLog(tenant: acme, after: 0, types: [SignalIngested.eventType]) {
+                if case .signalIngested(let ingested) = try event.decoded() { observed[ingested.signal.sourceAlertID] = ingested.signal.observedAt }
+            }
+            let year = Timestamp.format(Date()).prefix(4)
+            #expect(observed["bsd"] == Timestamp.parse("\(year)-11-29T09:05:00Z") || observed["bsd"] == Timestamp.parse("\(Int(year)! - 1)-11-29T09:05:00Z"))
+            #expect(observed["iso"] == Timestamp.parse("2026-11-29T09:06:00.250Z"))
+        }
+    }
+
     @Test func twoSendersMapToTwoTenants() async throws {
         try await ListenerHarness.with(senders: ["127.0.0.1": acme, "127.0.0.2": globex]) { h in
             try await h.sendUDP(["<14>\(cef("acme-udp"))"], from: "127.0.0.1")

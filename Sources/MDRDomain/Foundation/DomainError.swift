@@ -48,6 +48,8 @@ extension DomainError.Code {
     public static let invalidField: Self = "invalid_field"
     // Signals
     public static let invalidSignal: Self = "invalid_signal"
+    /// Not a refusal: on an accepted signal whose own time lay too far ahead of its receipt (the receive time is used).
+    public static let eventTimeInFuture: Self = "event_time_in_future"
     public static let batchEmpty: Self = "batch_empty"
     public static let batchTooLarge: Self = "batch_too_large"
     // Incidents
