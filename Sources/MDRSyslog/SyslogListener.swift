@@ -56,8 +56,9 @@ public struct SyslogListener: Service {
     let configuration: SyslogListenerConfiguration
     let commands: CommandService
     let senders: SyslogSenderDirectory
-    /// Admission control: while the pipeline is too far behind a tenant's log, a full TCP batch waits (the sender is not
-    /// read meanwhile: TCP back-pressure) and a full UDP batch is dropped and counted (`droppedUnderLoad`).
+    /// Admission control: while the pipeline is too far behind a tenant's log, a message over TCP waits before it joins
+    /// a batch (the sender is not read meanwhile: TCP back-pressure) and a UDP datagram is dropped and counted
+    /// (`droppedUnderLoad`).
     let admission: IngestAdmission?
     let logger: Logger
     let onListening: @Sendable (Int) -> Void
@@ -264,10 +265,9 @@ public struct SyslogListener: Service {
             return
         }
         counters.update { $0.received += 1 }
-        if let full = batcher.add(line, tenant: tenant) {
-            guard await admitted(full, tenant: tenant, transport: transport) else { return }
-            await ingest(full, tenant: tenant)
-        }
+        // Admitted (or held back) as it arrives, not when its batch is full: a batch may also leave by its delay.
+        guard await admitted(line, tenant: tenant, transport: transport) else { return }
+        if let full = batcher.add(line, tenant: tenant) { await ingest(full, tenant: tenant) }
     }
 
     /// How a message arrived.
@@ -275,20 +275,20 @@ public struct SyslogListener: Service {
         case tcp, udp
     }
 
-    /// Whether a full batch may be ingested now. Over TCP it waits until the pipeline has caught up (the connection is
-    /// not read meanwhile, so the sender slows down); over UDP there is no one to slow down: the batch is dropped,
-    /// counted and logged (rate-limited), never silently.
-    func admitted(_ lines: [String], tenant: TenantID, transport: Transport) async -> Bool {
+    /// Whether a message may join its tenant's batch now. Over TCP it waits until the pipeline has caught up (the
+    /// connection is not read meanwhile, so the sender slows down); over UDP there is no one to slow down: the datagram
+    /// is dropped, counted and logged (rate-limited), never silently.
+    func admitted(_ line: String, tenant: TenantID, transport: Transport) async -> Bool {
         guard let admission else { return true }
         while let wait = admission.retryAfter(tenant) {
             switch transport {
             case .udp:
-                counters.update { $0.droppedUnderLoad += lines.count }
+                counters.update { $0.droppedUnderLoad += 1 }
                 let (allowed, left) = badMessageLog.permit()
                 if allowed {
                     logger.warning(
-                        "syslog: dropped a UDP batch: the pipeline is too far behind this tenant's log (send over TCP to be slowed down instead)",
-                        metadata: ["tenant": "\(tenant)", "lines": "\(lines.count)", "dropped.unlogged": "\(left)"])
+                        "syslog: dropped a UDP message: the pipeline is too far behind this tenant's log (send over TCP to be slowed down instead)",
+                        metadata: ["tenant": "\(tenant)", "dropped.unlogged": "\(left)"])
                 }
                 return false
             case .tcp:

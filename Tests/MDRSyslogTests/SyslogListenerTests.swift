@@ -257,7 +257,7 @@ func octetCounted(_ messages: [String]) -> String {
         }
     }
 
-    @Test func underBackpressureAUDPBatchIsDroppedAndCountedNeverSilently() async throws {
+    @Test func underBackpressureUDPMessagesAreDroppedAndCountedNeverSilently() async throws {
         // A bound of zero: any event the correlator has not handled yet puts the tenant over it.
         let admission = Mutex<IngestAdmission?>(nil)
         try await ListenerHarness.with(
