@@ -49,6 +49,26 @@ import Testing
         #expect(c.endDate == nil)
     }
 
+    // MARK: As of a date
+
+    /// A lookup as of a date uses what was known at the end of that day (Amsterdam): a notice received on the 3rd and
+    /// recorded on the 5th is not known on the 4th, and its end date with it.
+    @Test func aNoticeRecordedAfterTheDateIsNotKnownOnIt() {
+        let recordedAt = Timestamp.parse("2027-03-04T23:30:00Z")!  // 5 March, 00:30 in Amsterdam
+        let c = Contract(
+            package: .compliant, start: Self.date("2026-01-01"),
+            notice: ContractNotice(receivedOn: Self.date("2027-03-03"), channel: .letter, recordedBy: "dynamic:piet", recordedAt: recordedAt))
+        let onThe4th = c.known(on: Self.date("2027-03-04"))
+        #expect(onThe4th.notice == nil && onThe4th.endDate == nil)
+        #expect(onThe4th.phase(on: Self.date("2027-03-04")) == .indefinite)
+        let onThe5th = c.known(on: Self.date("2027-03-05"))
+        #expect(onThe5th.notice?.receivedOn == Self.date("2027-03-03"))
+        #expect(onThe5th.phase(on: Self.date("2027-03-05")) == .underNotice)
+        #expect(onThe5th.endDate == Self.date("2027-04-03"))
+        // Later dates know it too; a later date's phase follows from it.
+        #expect(c.known(on: Self.date("2027-04-03")).phase(on: Self.date("2027-04-03")) == .ended)
+    }
+
     // MARK: Notice
 
     @Test func noticeDuringTheInitialTermEndsTheContractAtTheInitialTermEnd() {

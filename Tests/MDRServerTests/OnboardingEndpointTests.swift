@@ -106,14 +106,22 @@ import Testing
             expectProblem(
                 try await api.post("\(Self.base)/contract/notice", token: dynamic, ["receivedOn": "2999-03-31", "channel": "email"]),
                 .unprocessableContent, "notice_in_future")
-            let notice = try await api.post("\(Self.base)/contract/notice", token: dynamic, ["receivedOn": "2026-10-31", "channel": "email"])
+            // Notice received yesterday, recorded today (Amsterdam dates).
+            let day = BusinessClock.standard.localDate(of: Date())
+            let yesterday = day.adding(days: -1)
+            let notice = try await api.post("\(Self.base)/contract/notice", token: dynamic, ["receivedOn": yesterday.description, "channel": "email"])
             #expect(notice.status == .ok, "\(notice.text)")
-            let under = try await api.get("\(Self.base)/contract?on=2026-11-15", token: customer)
+            let end = Contract.endDate(initialTermEnd: CalendarDate("2027-01-01")!, noticeReceivedOn: yesterday)
+            let under = try await api.get("\(Self.base)/contract?on=\(day)", token: customer)
             #expect(under.json["phase"] as? String == "under_notice", "\(under.text)")
-            #expect(under.json["noticeReceivedOn"] as? String == "2026-10-31")
+            #expect(under.json["noticeReceivedOn"] as? String == yesterday.description)
             #expect(under.json["noticeChannel"] as? String == "email")
-            #expect(under.json["endDate"] as? String == "2027-01-01", "the initial term end, later than 31 October + 1 month")
-            #expect(try await api.get("\(Self.base)/contract?on=2027-01-01", token: customer).json["phase"] as? String == "ended")
+            #expect(under.json["endDate"] as? String == end.description, "the later of the initial term end and the notice + 1 month")
+            #expect(try await api.get("\(Self.base)/contract?on=\(end)", token: customer).json["phase"] as? String == "ended")
+            // As of yesterday the notice was not known yet (recorded today): no notice, no end date.
+            let asOfYesterday = try await api.get("\(Self.base)/contract?on=\(yesterday)", token: customer)
+            #expect(asOfYesterday.json["noticeReceivedOn"] == nil && asOfYesterday.json["endDate"] == nil, "\(asOfYesterday.text)")
+            #expect(["initial", "indefinite"].contains(asOfYesterday.json["phase"] as? String ?? ""))
 
             let head = try await api.head("acme-bv")
             expectProblem(

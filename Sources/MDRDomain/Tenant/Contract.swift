@@ -92,6 +92,14 @@ public struct Contract: Hashable, Sendable {
         max(initialTermEnd, noticeReceivedOn.adding(months: noticeMonths))
     }
 
+    /// The contract as it was known at the end of `date` (Europe/Amsterdam): a notice recorded after that day is left
+    /// out, with the end date it implies. A lookup "as of" a date answers what the service could have answered then,
+    /// not what was learnt later (a notice received on the 3rd and recorded on the 5th is not known on the 4th).
+    public func known(on date: CalendarDate, clock: BusinessClock = .standard) -> Contract {
+        guard let notice, notice.recordedAt >= clock.startOfDay(after: date) else { return self }
+        return Contract(package: package, start: start, notice: nil)
+    }
+
     /// The phase on `date`. Before the start date a signed contract counts as in its initial term.
     public func phase(on date: CalendarDate) -> ContractPhase {
         if let notice, let end = endDate {

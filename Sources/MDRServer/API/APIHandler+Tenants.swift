@@ -105,7 +105,7 @@ extension APIHandler {
         guard let found = try await withinDeadline({ try await queries.tenant(tenant) }) else {
             throw DomainError.tenantNotFound(tenant.rawValue)
         }
-        return .ok(.init(body: .json(.init(MDRDomain.Contract(found), tenant: found.id, on: on))))
+        return .ok(.init(body: .json(.init(MDRDomain.Contract(found).known(on: on), tenant: found.id, on: on))))
     }
 }
 
