@@ -69,14 +69,17 @@ public enum GraphAlertParser {
         }
     }
 
-    /// `informational`, `low`, `medium`, `high`; anything else (`unknown`, `unknownFutureValue`, missing) is
-    /// informational: counted for the report, never escalated on its own (the correlator can still raise it).
+    /// `informational`, `low`, `medium`, `high` (and `critical`, should Graph add it); anything else (`unknown`,
+    /// `unknownFutureValue`, a value newer than this parser, missing) is `unknown`, prioritised as medium: an alert is
+    /// never down-ranked for a value the service does not know. The raw value is kept on the signal.
     static func severity(_ raw: String?) -> Severity {
         switch raw?.lowercased() {
+        case "informational": return .informational
         case "low": return .low
         case "medium": return .medium
         case "high": return .high
-        default: return .informational
+        case "critical": return .critical
+        default: return .unknown
         }
     }
 
@@ -120,7 +123,8 @@ public enum GraphAlertParser {
                 source: source(service: alert.serviceSource, detection: alert.detectionSource), sourceAlertID: id,
                 severity: severity(alert.severity), status: status(alert.status), title: title, observedAt: observedAt,
                 entities: entities.entities, mitreTechniques: techniques, category: identifier(alert.category),
-                providerAlertID: identifier(alert.providerAlertId), providerIncidentID: identifier(alert.incidentId)))
+                providerAlertID: identifier(alert.providerAlertId), providerIncidentID: identifier(alert.incidentId),
+                rawSeverity: severity(alert.severity) == .unknown ? identifier(alert.severity).map { String($0.prefix(40)) } ?? "(none)" : nil))
     }
 
     /// A short identifier-like value (category, provider ids) or nothing: never free text.

@@ -14,7 +14,8 @@ import PostgresNIO
 /// whichever way the log is cut into pages (the rebuild test checks it).
 public struct IncidentsProjection: Projection {
     public let name = "incidents"
-    public let version = 1
+    /// 2: severities ranked with `unknown` between low and medium (`severity_rank`).
+    public let version = 2
     /// Every type: the timeline takes any event of an incident's stream, including types added later.
     public let eventTypes: Set<String>? = nil
 

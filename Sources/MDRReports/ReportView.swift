@@ -280,6 +280,7 @@ public struct ReportView: Sendable {
         switch severity {
         case .informational: "Informational"
         case .low: "Low"
+        case .unknown: "Unknown"
         case .medium: "Medium"
         case .high: "High"
         case .critical: "Critical"

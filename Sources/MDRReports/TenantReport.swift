@@ -40,6 +40,8 @@ public struct TenantReport: Hashable, Sendable, Codable {
         public var medium = 0
         public var high = 0
         public var critical = 0
+        /// Signals whose source gave a severity the service does not know (prioritised as medium), counted apart.
+        public var unknown = 0
 
         /// All zero.
         public init() {}
@@ -50,6 +52,7 @@ public struct TenantReport: Hashable, Sendable, Codable {
                 switch severity {
                 case .informational: informational
                 case .low: low
+                case .unknown: unknown
                 case .medium: medium
                 case .high: high
                 case .critical: critical
@@ -59,6 +62,7 @@ public struct TenantReport: Hashable, Sendable, Codable {
                 switch severity {
                 case .informational: informational = newValue
                 case .low: low = newValue
+                case .unknown: unknown = newValue
                 case .medium: medium = newValue
                 case .high: high = newValue
                 case .critical: critical = newValue
@@ -67,7 +71,7 @@ public struct TenantReport: Hashable, Sendable, Codable {
         }
 
         /// All severities together.
-        public var total: Int { informational + low + medium + high + critical }
+        public var total: Int { informational + low + unknown + medium + high + critical }
     }
 
     /// The new signals of one source in the period (accepted and suppressed), by severity.

@@ -91,6 +91,18 @@ import MDRDomain
         #expect(log.incidents.allSatisfy { $0.signals.count == 1 && $0.status == .open })
     }
 
+    /// A severity the service does not know (a newer Graph value) opens an incident and is prioritised as medium: an
+    /// alert is never down-ranked for it. Beside a known severity, the known one names the incident's severity.
+    @Test func anUnknownSeverityOpensAnIncidentPrioritisedAsMedium() {
+        var log = Log()
+        log.ingest(Self.signal("a", severity: .unknown, devices: [Self.ws42]))
+        #expect(log.incidents.map(\.candidatePriority) == [.p3])
+        log.ingest(Self.signal("b", severity: .low, minutes: 1, devices: [Self.ws43]))
+        log.ingest(Self.signal("c", severity: .unknown, minutes: 2, devices: [Self.ws43]))
+        #expect(log.incidents.map(\.candidatePriority) == [.p3, .p3])
+        #expect(Severity.unknown > .low && Severity.unknown < .medium)
+    }
+
     @Test(arguments: [
         ("device", signal("b", minutes: 10, devices: [ws42])),
         ("user, compared without case", signal("b", minutes: 10, users: ["ANNA@acme.example"])),

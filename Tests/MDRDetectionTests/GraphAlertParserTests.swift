@@ -83,7 +83,8 @@ import MDRDomain
     @Test func unknownEnumerationValuesMapToDefaultsInsteadOfRejectingTheAlert() throws {
         let batch = try Self.parseFixture()
         let identity = try Self.signal(batch, at: 2)
-        #expect(identity.severity == .informational)  // unknownFutureValue
+        #expect(identity.severity == .unknown)  // unknownFutureValue: never down-ranked
+        #expect(identity.rawSeverity == "unknownFutureValue")
         #expect(identity.status == .resolved)
         #expect(identity.source == .microsoft365)
         #expect(identity.entities.users == ["anna@acme.example"])  // the UPN before the object id and the SID
@@ -121,8 +122,9 @@ import MDRDomain
     }
 
     @Test func severityAndStatusAreParsedLenientlyWithDocumentedDefaults() {
-        #expect(["informational", "low", "medium", "high", "High", "unknown", "unknownFutureValue", nil].map(GraphAlertParser.severity)
-            == [.informational, .low, .medium, .high, .high, .informational, .informational, .informational])
+        #expect(
+            ["informational", "low", "medium", "high", "High", "critical", "unknown", "unknownFutureValue", "severe", nil].map(GraphAlertParser.severity)
+                == [.informational, .low, .medium, .high, .high, .critical, .unknown, .unknown, .unknown, .unknown])
         #expect(["new", "inProgress", "resolved", "unknown", nil].map(GraphAlertParser.status)
             == [.new, .inProgress, .resolved, .new, .new])
     }

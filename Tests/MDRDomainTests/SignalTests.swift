@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func severitiesAreOrderedFromInformationalToCritical() {
-        #expect(Severity.allCases.sorted() == [.informational, .low, .medium, .high, .critical])
+        #expect(Severity.allCases.sorted() == [.informational, .low, .unknown, .medium, .high, .critical])
         #expect(Severity.informational < .low)
         #expect(Severity.high < .critical)
         #expect(Severity.allCases.max() == .critical)

@@ -76,7 +76,7 @@ import Testing
         let dom = rendered.dom
         #expect(dom.contains("<h1>Managed Detection and Response — November 2026</h1>"))
         #expect(dom.contains("<span id=\"tenant-name\">Acme B.V.</span>"))
-        #expect(dom.contains("<td>Endpoint (EDR)</td><td>2</td><td>10</td><td>0</td><td>5</td><td>0</td><td>17</td><td>6</td>"))
+        #expect(dom.contains("<td>Endpoint (EDR)</td><td>2</td><td>10</td><td>0</td><td>0</td><td>5</td><td>0</td><td>17</td><td>6</td>"))
         #expect(dom.contains("<td>Triage</td><td>4</td><td>3</td><td>1</td><td>0</td><td>75.0 %</td>"))
         #expect(dom.components(separatedBy: "<svg class=\"chart\"").count - 1 == 4)
         #expect(dom.contains("<rect class=\"sev-critical\""))

@@ -83,7 +83,7 @@ import Testing
         let outcomes = signals["outcomes"] as! [String: Any]
         #expect(outcomes["duplicate"] as? Int == 3 && outcomes["rejected"] as? Int == 2)
         let sources = signals["bySource"] as! [[String: Any]]
-        #expect((sources[0]["bySeverity"] as! [String: Any]).keys.sorted() == ["critical", "high", "informational", "low", "medium"])
+        #expect((sources[0]["bySeverity"] as! [String: Any]).keys.sorted() == ["critical", "high", "informational", "low", "medium", "unknown"])
         let incidents = json["incidents"] as! [String: Any]
         #expect((incidents["confirmedByPriority"] as! [String: Int]) == ["P1": 1, "P2": 1, "P3": 0, "P4": 0])
         // And back: the JSON is the report.

@@ -11,8 +11,8 @@ import Testing
         #expect(html.contains("Acme B.V."))
         #expect(html.contains("Werkplek Compliant") && html.contains("SLA A"))
         // Signals received, per source with its severities, and the totals row.
-        #expect(html.contains("<td>Endpoint (EDR)</td><td>2</td><td>10</td><td>0</td><td>5</td><td>0</td><td>17</td><td>6</td>"))
-        #expect(html.contains("<td>All sources</td><td>2</td><td>10</td><td>1</td><td>5</td><td>7</td><td>25</td><td>7</td>"))
+        #expect(html.contains("<td>Endpoint (EDR)</td><td>2</td><td>10</td><td>0</td><td>0</td><td>5</td><td>0</td><td>17</td><td>6</td>"))
+        #expect(html.contains("<td>All sources</td><td>2</td><td>10</td><td>1</td><td>0</td><td>5</td><td>7</td><td>25</td><td>7</td>"))
         #expect(html.contains("<td>Triage</td><td>4</td><td>3</td><td>1</td><td>0</td><td>75.0 %</td><td>10 min</td><td>20 min</td>"))
         #expect(html.contains(#"<dt>Duplicates</dt><dd><span class="value">3</span>"#))
         #expect(html.contains(#"<dt>Rejected</dt><dd><span class="value">2</span>"#))

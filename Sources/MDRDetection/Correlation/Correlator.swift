@@ -218,7 +218,7 @@ public struct Correlator: Sendable {
             switch c.severity {
             case .critical: .p1
             case .high: .p2
-            case .medium: .p3
+            case .medium, .unknown: .p3
             case .low, .informational: .p4
             }
         var steps = 0

@@ -13,8 +13,12 @@ public enum SignalSource: String, Sendable, Codable, CaseIterable {
 }
 
 /// Severity as the source reports it.
+///
+/// `unknown` is a value the source gave that is none of these (a Graph alert's `unknown` or a value newer than the
+/// parser): it ranks just below `medium` and is prioritised as `medium` (`Correlator.proposedPriority`), so an alert
+/// is never down-ranked for a value the service does not know; the signal keeps the raw value (`Signal.rawSeverity`).
 public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {
-    case informational, low, medium, high, critical
+    case informational, low, unknown, medium, high, critical
 
     private var rank: Int { Severity.allCases.firstIndex(of: self)! }
     public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
@@ -80,12 +84,15 @@ public struct Signal: Hashable, Sendable, Codable {
     public var providerAlertID: String?
     /// The source's own incident the alert belongs to (Graph `incidentId`): a hint, the correlator decides.
     public var providerIncidentID: String?
+    /// The severity as the source gave it, when it mapped to `unknown` (`critical` from a newer Graph, `unknownFutureValue`).
+    public var rawSeverity: String?
 
     public init(
         source: SignalSource, sourceAlertID: String, severity: Severity, status: SignalStatus = .new, title: String,
         observedAt: Date, entities: SignalEntities, mitreTechniques: [String] = [], category: String? = nil,
-        providerAlertID: String? = nil, providerIncidentID: String? = nil
+        providerAlertID: String? = nil, providerIncidentID: String? = nil, rawSeverity: String? = nil
     ) {
+        self.rawSeverity = rawSeverity
         self.category = category
         self.providerAlertID = providerAlertID
         self.providerIncidentID = providerIncidentID
