@@ -134,10 +134,12 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
 /// a connection the server has closed can stay unanswered for ever in PostgresNIO 1.33 (it does not honour
 /// cancellation there; see docs/decisions.md, "A closed connection can hang a query"), and a structured task group
 /// would wait for it. `onTimeout` runs first (to log, or to close the connection the work is stuck on). When the
-/// caller is cancelled, `work` is cancelled and waited for, up to the deadline: a stopped worker leaves no round
-/// running behind it.
+/// caller is cancelled (a stopping service), `work` is cancelled and waited for up to `cancellationGrace` (1 s), then
+/// abandoned with `CancellationError`: work that honours cancellation ends with no round left behind, and work stuck
+/// on a database that is gone (a query waiting for a connection that never comes) cannot hold a shutdown up.
 public func withDeadline<T: Sendable>(
-    _ timeout: Duration, onTimeout: @escaping @Sendable () async -> Void = {}, _ work: @escaping @Sendable () async throws -> T
+    _ timeout: Duration, cancellationGrace: Duration = .seconds(1), onTimeout: @escaping @Sendable () async -> Void = {},
+    _ work: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let outcome = DeadlineOutcome<T>()
     let worker = Task { outcome.finish(await Result { try await work() }) }
@@ -147,12 +149,21 @@ public func withDeadline<T: Sendable>(
         await onTimeout()
         worker.cancel()
     }
+    let grace = Mutex<Task<Void, Never>?>(nil)
     let result = await withTaskCancellationHandler {
         await outcome.value()
     } onCancel: {
         worker.cancel()
+        grace.withLock {
+            $0 = Task {
+                try? await Task.sleep(for: cancellationGrace)
+                guard !Task.isCancelled else { return }
+                outcome.finish(.failure(CancellationError()))
+            }
+        }
     }
     timer.cancel()
+    grace.withLock { $0?.cancel() }
     return try result.get()
 }
 

@@ -9,6 +9,41 @@ import Testing
 struct RoundLoopTests {
     struct Refused: Error {}
 
+    /// A stopping service cancels its round; work that ignores cancellation (a query waiting for a connection to a
+    /// database that is gone) is abandoned after the grace, so that it cannot hold the shutdown up.
+    @Test func aCancelledCallerIsFreedAfterTheGraceEvenWhenItsWorkIgnoresCancellation() async throws {
+        let (started, began) = AsyncStream.makeStream(of: Void.self)
+        let caller = Task {
+            try await withDeadline(.seconds(300), cancellationGrace: .milliseconds(100)) {
+                began.yield()
+                // Not cancelled with its caller: a detached task's value is awaited without passing cancellation on.
+                await Task.detached { try? await Task.sleep(for: .seconds(120)) }.value
+                return 1
+            }
+        }
+        var iterator = started.makeAsyncIterator()
+        await iterator.next()
+        caller.cancel()
+        await #expect(throws: CancellationError.self) { try await caller.value }
+    }
+
+    /// Work that honours cancellation ends with its own outcome, not abandoned.
+    @Test func aCancelledCallersWorkThatHonoursCancellationEndsWithItsOwnOutcome() async throws {
+        struct Stopped: Error {}
+        let (started, began) = AsyncStream.makeStream(of: Void.self)
+        let caller = Task {
+            try await withDeadline(.seconds(300), cancellationGrace: .seconds(120)) {
+                began.yield()
+                do { try await Task.sleep(for: .seconds(120)) } catch { throw Stopped() }
+                return 1
+            }
+        }
+        var iterator = started.makeAsyncIterator()
+        await iterator.next()
+        caller.cancel()
+        await #expect(throws: Stopped.self) { try await caller.value }
+    }
+
     @Test func failedRoundsAreCountedUntilOneCompletes() async throws {
         let health = WorkerHealth()
         let calls = Mutex(0)

@@ -43,9 +43,11 @@ public enum MDRServerApp {
             backgroundServices: backgroundServices(services: services, configuration: configuration, logger: logger),
             onServerRunning: onServerRunning)
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
-        // Services stop in reverse order: the application (and with it the processors) before the database.
-        return ServiceGroup(
-            configuration: .init(services: [database, startup], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        // Services stop in reverse order: the application (and with it the processors) before the database. A graceful
+        // shutdown that takes longer than 10 s (work stuck on a database that is gone) becomes a cancellation.
+        var group = ServiceGroupConfiguration(services: [database, startup], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        return ServiceGroup(configuration: group)
     }
 
     /// The HTTP application over `services`, without running anything: tests drive it with HummingbirdTesting, and
