@@ -134,49 +134,42 @@ public actor DefenderForEndpointClient: EDRConnector {
 
     /// `GET /api/machineactions?$filter=machineId eq '{id}' and type eq '{type}'`: the newest such action.
     public func latestAction(machine: String, type: EDRActionType) async throws(EDRError) -> (id: EDRActionID, status: EDRActionStatus)? {
-        let literal = machine.replacingOccurrences(of: "'", with: "''")
-        let (status, body, _) = try await call(
-            .GET, path: "/api/machineactions?$filter=" + Self.escape("machineId eq '\(literal)' and type eq '\(type.rawValue)'"), json: nil)
-        if status == 404 { return nil }
-        guard status == 200 else { throw Self.error(status: status, body: body) }
-        struct Action: Decodable {
-            var id: EDRActionID
-            var status: EDRActionStatus
-            var creationDateTimeUtc: String?
-        }
-        struct Page: Decodable { var value: [Action] }
-        guard let page = try? JSONDecoder().decode(Page.self, from: body) else {
-            throw EDRError(code: .invalidResponse, message: "Defender's machine action list has no readable value array; report this with the response body")
-        }
-        return page.value.max { ($0.creationDateTimeUtc ?? "") < ($1.creationDateTimeUtc ?? "") }.map { ($0.id, $0.status) }
+        try await actions(machine: machine, type: type).max { ($0.creationDateTimeUtc ?? "") < ($1.creationDateTimeUtc ?? "") }
+            .map { ($0.id, $0.status) }
     }
 
+    /// The first action of the type on the machine since `createdSince` whose comment carries `marker`.
+    /// `requestorComment` cannot be filtered on (Defender filters id, status, machineId, type, requestor and
+    /// creationDateTimeUtc): the machine's recent actions of the type are listed and the comment is matched here.
     public func findAction(
         machine: String, type: EDRActionType, createdSince: Date, commentContaining marker: String
     ) async throws(EDRError) -> (id: EDRActionID, status: EDRActionStatus)? {
-        // `requestorComment` cannot be filtered on (Defender filters id, status, machineId, type, requestor and
-        // creationDateTimeUtc): the machine's recent actions of the type are listed and the comment is matched here.
-        let literal = machine.replacingOccurrences(of: "'", with: "''")
         let since = createdSince.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted))
+        return try await actions(machine: machine, type: type, also: " and creationDateTimeUtc ge \(since)")
+            .filter { $0.requestorComment?.contains(marker) == true }
+            .min { ($0.creationDateTimeUtc ?? "") < ($1.creationDateTimeUtc ?? "") }.map { ($0.id, $0.status) }
+    }
+
+    /// A machine action as the list gives it.
+    struct ListedAction: Decodable {
+        var id: EDRActionID
+        var status: EDRActionStatus
+        var requestorComment: String?
+        var creationDateTimeUtc: String?
+    }
+
+    /// `GET /api/machineactions?$filter=machineId eq '{id}' and type eq '{type}'` plus the clause `also`.
+    private func actions(machine: String, type: EDRActionType, also: String = "") async throws(EDRError) -> [ListedAction] {
+        let literal = machine.replacingOccurrences(of: "'", with: "''")
         let (status, body, _) = try await call(
-            .GET,
-            path: "/api/machineactions?$filter="
-                + Self.escape("machineId eq '\(literal)' and type eq '\(type.rawValue)' and creationDateTimeUtc ge \(since)"),
-            json: nil)
-        if status == 404 { return nil }
+            .GET, path: "/api/machineactions?$filter=" + Self.escape("machineId eq '\(literal)' and type eq '\(type.rawValue)'" + also), json: nil)
+        if status == 404 { return [] }
         guard status == 200 else { throw Self.error(status: status, body: body) }
-        struct Action: Decodable {
-            var id: EDRActionID
-            var status: EDRActionStatus
-            var requestorComment: String?
-            var creationDateTimeUtc: String?
-        }
-        struct Page: Decodable { var value: [Action] }
+        struct Page: Decodable { var value: [ListedAction] }
         guard let page = try? JSONDecoder().decode(Page.self, from: body) else {
             throw EDRError(code: .invalidResponse, message: "Defender's machine action list has no readable value array; report this with the response body")
         }
-        return page.value.filter { $0.requestorComment?.contains(marker) == true }
-            .min { ($0.creationDateTimeUtc ?? "") < ($1.creationDateTimeUtc ?? "") }.map { ($0.id, $0.status) }
+        return page.value
     }
 
     // MARK: Calls

@@ -76,6 +76,11 @@ import Testing
         // An incident confirmed, a device isolated and released, a file quarantined, the incident resolved.
         let confirmed = try await first.openIncident(tenant, device: "ws-7001", alert: "da-2")
         try await pair("\(base)/incidents/\(confirmed)/confirm", soc, ["priority": "P1", "summary": "Ransomware on ws-7001"])
+        // Dynamic acknowledges the P1 notice it was sent.
+        try await NotificationEndpointTests.notifier(first).drain()
+        let notices = try await first.get("\(base)/notifications?incidentId=\(confirmed)", token: soc).json["notifications"] as? [[String: Any]] ?? []
+        let notice = try #require(notices.first { $0["recipient"] as? String == "dynamic" }?["notificationId"] as? String, "\(notices)")
+        try await pair("\(base)/notifications/\(notice)/acknowledge", dynamic, [String: Any]())
         try await pair("\(base)/devices/ws-7001/isolate", soc, ["incidentId": confirmed, "comment": "contain the ransomware"])
         try await pair("\(base)/devices/ws-7001/release", soc, ["reason": "reimaged"])
         try await pair(

@@ -14,7 +14,7 @@ import Testing
     func notifications(_ reply: Reply) -> [[String: Any]] { reply.json["notifications"] as? [[String: Any]] ?? [] }
 
     /// The notifier over the world's log, with one webhook route and one e-mail route to Dynamic.
-    func notifier(_ api: APIWorld) -> TenantPipeline {
+    static func notifier(_ api: APIWorld) -> TenantPipeline {
         TenantPipeline(
             [
                 ProcessManager(
@@ -37,7 +37,7 @@ import Testing
             let soc = try await api.token(.soc), dynamic = try await api.token(.dynamic)
             let confirmed = try await api.post("/v1/tenants/acme-bv/incidents/\(incident)/confirm", token: soc, ["priority": "P1", "summary": "ransomware"])
             #expect(confirmed.status == .ok, "\(confirmed.text)")
-            let notifier = notifier(api)
+            let notifier = Self.notifier(api)
             try await notifier.drain()
 
             let all = try await api.get("/v1/tenants/acme-bv/notifications?incidentId=\(incident)", token: soc)
