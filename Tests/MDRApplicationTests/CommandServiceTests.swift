@@ -196,7 +196,8 @@ struct IncidentFlowTests {
             var incidents = try await h.incidents()
             #expect(incidents.count == 2)
             let first = try #require(incidents.first { $0.devices == [DeviceID(rawValue: "ws-0042")!] })
-            #expect(first.signals.count == 3)
+            // a1, a2, a3, and the informational i1 as context (it opens nothing, but the SOC sees it in the incident).
+            #expect(first.signals.count == 4)
             // Resolved incidents are not reopened: a new signal opens a new incident.
             _ = try await h.commands.confirmIncident(tenant: acme, incident: first.id, priority: .p2, summary: "ransomware", context: h.context())
             _ = try await h.commands.resolveIncident(tenant: acme, incident: first.id, resolution: "reimaged", context: h.context())

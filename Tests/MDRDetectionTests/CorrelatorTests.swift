@@ -151,6 +151,48 @@ import MDRDomain
         #expect(log.incidents.isEmpty)
     }
 
+    /// A firewall's low log (traffic or an accept without a threat verdict) opens nothing on its own: at real firewall
+    /// volumes every such log would be a P4 with a triage timer.
+    @Test func aFirewallsLowLogAloneOpensNothingButAThreatDoes() {
+        var log = Log()
+        #expect(log.ingest(Self.signal("accept", .firewall, severity: .low, ips: ["10.0.0.42", "203.0.113.9"])).isEmpty)
+        #expect(log.incidents.isEmpty)
+        log.ingest(Self.signal("c2", .firewall, severity: .high, minutes: 1, ips: ["10.0.0.77", "203.0.113.66"]))
+        #expect(log.incidents.map(\.candidatePriority) == [.p2])
+    }
+
+    /// Below its source's threshold a signal joins an incident that shares an entity as context: shown in the incident,
+    /// but it raises nothing (no second source) and adds no entity, so an accept log from a NAT address does not pull
+    /// the other hosts behind it into the attack.
+    @Test func aSignalBelowItsThresholdJoinsAsContextAndAddsNothingToDecideOn() {
+        var log = Log()
+        log.ingest(Self.signal("ransom", .endpoint, severity: .high, devices: [Self.ws42], ips: ["10.0.0.42"]))
+        // The firewall's accept log of ws-0042's traffic, through the office's NAT address.
+        let accept = log.ingest(Self.signal("accept", .firewall, severity: .low, minutes: 2, ips: ["10.0.0.42", "198.51.100.1"]))
+        guard case .signalAttached(let attached)? = accept.first else {
+            Issue.record("the accept log did not join: \(accept)")
+            return
+        }
+        #expect(attached.context == true)
+        #expect(accept.count == 1, "no priority raised for a second source")
+        #expect(log.incidents.first?.signals.count == 2)
+        #expect(log.incidents.first?.candidatePriority == .p2)
+        // Another host behind the same NAT address: not part of this attack.
+        log.ingest(Self.signal("other", .endpoint, severity: .medium, minutes: 3, devices: [Self.ws43], ips: ["198.51.100.1"]))
+        #expect(log.incidents.count == 2)
+        // An informational alert about the device joins as context too.
+        let info = log.ingest(Self.signal("info", .endpoint, severity: .informational, minutes: 4, devices: [Self.ws42]))
+        #expect(info.count == 1)
+        if case .signalAttached(let e)? = info.first { #expect(e.context == true && e.incidentID == attached.incidentID) }
+    }
+
+    /// The thresholds are configuration: a tenant in its tuning period may let low firewall logs open incidents.
+    @Test func theOpeningThresholdIsConfigurablePerSource() {
+        var log = Log(correlator: Correlator(configuration: .init(openingThresholds: [.firewall: .low])))
+        log.ingest(Self.signal("accept", .firewall, severity: .low, ips: ["10.0.0.42"]))
+        #expect(log.incidents.map(\.candidatePriority) == [.p4])
+    }
+
     @Test func loopbackAndLinkLocalAddressesDoNotJoinUnrelatedMachines() {
         var log = Log()
         log.ingest(Self.signal("a", devices: [Self.ws42], ips: ["127.0.0.1", "fe80::1", "169.254.10.1"]))
@@ -211,7 +253,7 @@ import MDRDomain
     @Test func aSecondSourceRaisesThePriorityOneStepAThirdTwoWithTheReason() {
         var log = Log()
         log.ingest(Self.signal("a", .endpoint, severity: .medium, devices: [Self.ws42], ips: ["10.0.0.42"]))
-        let second = log.ingest(Self.signal("b", .firewall, severity: .low, minutes: 1, ips: ["10.0.0.42"]))
+        let second = log.ingest(Self.signal("b", .firewall, severity: .medium, minutes: 1, ips: ["10.0.0.42"]))
         guard case .incidentPriorityRaised(let raised)? = second.last else {
             Issue.record("expected a raise, got \(second)")
             return

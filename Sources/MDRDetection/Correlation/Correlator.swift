@@ -4,7 +4,11 @@ import MDRDomain
 /// Joins signals into incident candidates: the SOC's "separate events that together form an attack".
 ///
 /// The rules, in the order they apply to a newly ingested signal:
-/// - Suppressed and informational signals, and signals that name no entity, are counted, not escalated.
+/// - Suppressed signals, and signals that name no entity, are counted, not escalated.
+/// - A signal below its source's opening threshold (`Configuration.openingThreshold`: informational everywhere, and a
+///   firewall's low logs — traffic and accept logs without a threat verdict) never opens an incident: it joins one
+///   that shares an entity, as **context** (shown, but adding no entity, source, severity or stage: an accept log from
+///   a NAT address must not pull unrelated hosts into the incident, nor raise its priority), or it is only counted.
 /// - A signal joins the open (or confirmed) incident with which it shares an entity — device, user, IP address or
 ///   file hash — when it was observed within `window` of that entity's span in the incident (before its first or
 ///   after its latest signal: sources deliver late and out of order).
@@ -26,9 +30,22 @@ public struct Correlator: Sendable {
         /// The most signals one incident holds. *Default* 150.
         public var maxSignalsPerIncident: Int
 
-        public init(window: TimeInterval = 30 * 60, maxSignalsPerIncident: Int = 150) {
+        /// The lowest severity with which a signal of a source opens an incident (or adds to one); below it, a signal
+        /// only joins as context. *Default* medium for the firewall (its low logs are traffic without a threat
+        /// verdict), low for the other sources; informational never opens.
+        public var openingThresholds: [SignalSource: Severity]
+
+        public init(
+            window: TimeInterval = 30 * 60, maxSignalsPerIncident: Int = 150, openingThresholds: [SignalSource: Severity] = [.firewall: .medium]
+        ) {
             self.window = window
             self.maxSignalsPerIncident = maxSignalsPerIncident
+            self.openingThresholds = openingThresholds
+        }
+
+        /// Whether `signal` may open an incident (and count in one), or only join one as context.
+        public func opens(_ signal: Signal) -> Bool {
+            signal.severity > .informational && signal.severity >= (openingThresholds[signal.source] ?? .low)
         }
     }
 
@@ -115,6 +132,10 @@ public struct Correlator: Sendable {
             for key in EntityKey.keys(of: e.entities) { s.openByEntity[key, default: []].insert(e.incidentID) }
         case .signalAttached(let e):
             guard s.open[e.incidentID] != nil else { return }
+            if e.context == true {
+                s.open[e.incidentID]!.signalCount += 1
+                return
+            }
             // In place: the candidate's entity spans are not copied per signal.
             Self.add(&s.open[e.incidentID]!, source: e.source, severity: e.severity, tactics: e.tactics, entities: e.entities, at: e.observedAt)
             for key in EntityKey.keys(of: e.entities) { s.openByEntity[key, default: []].insert(e.incidentID) }
@@ -159,7 +180,8 @@ public struct Correlator: Sendable {
     /// What a newly ingested signal does to incidents. `newIncidentID` names the incident to open, if one is opened.
     public func decide(_ ingested: SignalIngested, _ state: State, newIncidentID: IncidentID) -> [DomainEvent] {
         let signal = ingested.signal
-        guard ingested.suppressedBy == nil, signal.severity > .informational, !signal.entities.isEmpty else { return [] }
+        guard ingested.suppressedBy == nil, !signal.entities.isEmpty else { return [] }
+        let context = !configuration.opens(signal)
         let keys = EntityKey.keys(of: signal.entities)
         let tactics = MitreCatalog.tactics(of: signal)
 
@@ -180,9 +202,9 @@ public struct Correlator: Sendable {
         if let target = ranked.first(where: { $0.candidate.signalCount < configuration.maxSignalsPerIncident })?.candidate {
             let attached = SignalAttached(
                 incidentID: target.id, signalID: ingested.signalID, severity: signal.severity, source: signal.source,
-                observedAt: signal.observedAt, entities: signal.entities, tactics: tactics)
+                observedAt: signal.observedAt, entities: signal.entities, tactics: tactics, context: context)
             var events: [DomainEvent] = [.signalAttached(attached)]
-            guard !target.confirmed else { return events }
+            guard !target.confirmed, !context else { return events }
             var joined = target
             Self.add(&joined, source: signal.source, severity: signal.severity, tactics: tactics, entities: signal.entities, at: signal.observedAt)
             let (proposed, reasons) = Self.proposedPriority(joined)
@@ -195,6 +217,8 @@ public struct Correlator: Sendable {
         }
 
         // A new candidate: it continues the latest full incident, or follows on from a closed one about the same entities.
+        // Context opens nothing.
+        guard !context else { return [] }
         let full = ranked.max { $0.candidate.sequence < $1.candidate.sequence }?.candidate.id
         let closed = keys.compactMap { state.closedByEntity[$0] }.max { $0.sequence < $1.sequence }?.id
         var single = Candidate(

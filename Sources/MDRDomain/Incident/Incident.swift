@@ -111,11 +111,16 @@ public struct SignalAttached: DomainEventPayload {
     public var observedAt: Date
     public var entities: SignalEntities
     public var tactics: [MitreTactic]
+    /// Attached as context only (a signal below its source's opening threshold, such as a firewall's accept log): it
+    /// shows in the incident but adds no entity, source, severity or stage to what the correlator decides on. Absent
+    /// (false) in events recorded before context existed.
+    public var context: Bool?
 
     public init(
         incidentID: IncidentID, signalID: SignalID, severity: Severity, source: SignalSource, observedAt: Date,
-        entities: SignalEntities, tactics: [MitreTactic] = []
+        entities: SignalEntities, tactics: [MitreTactic] = [], context: Bool = false
     ) {
+        self.context = context ? true : nil
         self.incidentID = incidentID
         self.signalID = signalID
         self.devices = entities.devices
