@@ -50,7 +50,8 @@ public struct AppServices: Sendable {
 extension AppServices {
     /// The admission control `configuration` asks for (nil when off): the one set on these services, else a new one.
     func admission(_ configuration: ServerConfiguration, logger: Logger) -> IngestAdmission? {
-        guard let bound = configuration.ingestMaxLag else { return nil }
+        // Admission control guards ingest: an instance that serves no API (the workers role) has none.
+        guard configuration.role.servesAPI, let bound = configuration.ingestMaxLag else { return nil }
         return admission
             ?? IngestAdmission(
                 bound: bound, consumers: MDRServerApp.pipelineConsumerNames(configuration), database: database,

@@ -35,9 +35,7 @@ public enum MDRServerApp {
     ) throws -> ServiceGroup {
         let database = Database(configuration.database, logger: logger)
         var services = AppServices(database: database)
-        if configuration.role.servesAPI {
-            services.admission = services.admission(configuration, logger: logger)
-        }
+        services.admission = services.admission(configuration, logger: logger)
         let app = try buildApplication(
             services: services, configuration: configuration, logger: logger,
             backgroundServices: backgroundServices(services: services, configuration: configuration, logger: logger),
@@ -76,7 +74,7 @@ public enum MDRServerApp {
             router.add(middleware: IngestRateLimitMiddleware(limiter: IngestRateLimiter(limit)))
         }
         var backgroundServices = backgroundServices
-        if configuration.role.servesAPI, let admission = services.admission(configuration, logger: logger) {
+        if let admission = services.admission(configuration, logger: logger) {
             router.add(middleware: IngestAdmissionMiddleware(admission: admission))
             backgroundServices.append(admission)
         }
