@@ -94,19 +94,7 @@ public enum CEFParser {
 
     /// One line's signal, with a note when its own time was not used (see `eventTime`).
     static func mapped(_ line: Substring, receivedAt: Date) -> Result<(signal: Signal, note: SignalNote?), ParseFailure> {
-        parseRecord(line).flatMap { record in
-            signal(from: record, receivedAt: receivedAt).map { signal in
-                var signal = signal
-                var note: SignalNote?
-                if let claimed = eventTime(record, receivedAt: receivedAt), claimed.timeIntervalSince(receivedAt) > maxAheadOfReceipt {
-                    signal.observedAt = receivedAt
-                    note = SignalNote(
-                        index: 0, code: .eventTimeInFuture,
-                        reason: "the event's time \(Timestamp.format(claimed)) is more than \(Int(maxAheadOfReceipt / 60)) minutes after it was received: the receive time is used (check the sender's clock and time zone)")
-                }
-                return (signal, note)
-            }
-        }
+        parseRecord(line).flatMap { mapped($0, receivedAt: receivedAt) }
     }
 
     /// How far an event's own time may be ahead of its receipt (clock skew) before the receive time replaces it.
@@ -257,7 +245,12 @@ public enum CEFParser {
 
     /// Maps a record to a `firewall` signal. See `docs/detection.md` for the fields read.
     public static func signal(from record: CEFRecord, receivedAt: Date) -> Result<Signal, ParseFailure> {
-        func fail(_ text: String) -> Result<Signal, ParseFailure> { .failure(.init(text: text)) }
+        mapped(record, receivedAt: receivedAt).map(\.signal)
+    }
+
+    /// A record's signal, with a note when its own time lay too far ahead of the receipt and the receive time was used.
+    static func mapped(_ record: CEFRecord, receivedAt: Date) -> Result<(signal: Signal, note: SignalNote?), ParseFailure> {
+        func fail(_ text: String) -> Result<(signal: Signal, note: SignalNote?), ParseFailure> { .failure(.init(text: text)) }
         guard let severity = severity(record.severity) else {
             return fail("severity '\(record.severity.prefix(20))' is not 0–10, Unknown, Low, Medium, High or Very-High")
         }
@@ -278,12 +271,21 @@ public enum CEFParser {
             if let host = record[key], IPAddress.normalised(host) == nil { entities.device(host) }
         }
         let title = String(record.name.trimmingCharacters(in: .whitespacesAndNewlines).prefix(NativeSignalParser.maxTitleLength))
-        return .success(
+        var observedAt = receivedAt
+        var note: SignalNote?
+        if let claimed = eventTime(record, receivedAt: receivedAt) {
+            if claimed.timeIntervalSince(receivedAt) > maxAheadOfReceipt {
+                note = SignalNote(
+                    index: 0, code: .eventTimeInFuture,
+                    reason: "the event's time \(Timestamp.format(claimed)) is more than \(Int(maxAheadOfReceipt / 60)) minutes after it was received: the receive time is used (check the sender's clock and time zone)")
+            } else {
+                observedAt = claimed
+            }
+        }
+        return .success((
             Signal(
                 source: .firewall, sourceAlertID: alertID, severity: severity, status: .new, title: title,
-                observedAt: eventTime(record, receivedAt: receivedAt).map { $0.timeIntervalSince(receivedAt) > maxAheadOfReceipt ? receivedAt : $0 }
-                    ?? receivedAt,
-                entities: entities.entities))
+                observedAt: observedAt, entities: entities.entities), note))
     }
 
     /// Without `externalId`: `vendor|product|signatureId|rt|src|dst`, the values as received (`|` and `\` escaped as in
