@@ -383,6 +383,26 @@ extension CommandService {
         }
     }
 
+    /// Merges `incident` into `into` (two incidents found to be one attack): `into` takes its signals, `incident` closes
+    /// as merged. The result is the incident that remains. Refusals: `IncidentMerge.decide`.
+    public func mergeIncident(
+        tenant: TenantID, incident: IncidentID, into: IncidentID, reason: String, context: CommandContext
+    ) async throws -> CommandOutcome<Incident> {
+        try await execute(tenant: tenant, context: context, fingerprint: [incident.description, "merge", into.description, reason]) {
+            let absorbedStream = StreamName.incident(incident), survivorStream = StreamName.incident(into)
+            let history = try await history(tenant: tenant, [absorbedStream, survivorStream])
+            let absorbed = try fold(IncidentDecider.self, absorbedStream, tenant: tenant, in: history)
+            let survivor = try fold(IncidentDecider.self, survivorStream, tenant: tenant, in: history)
+            let events = try IncidentMerge.decide(absorbed.state, into: survivor.state, reason: reason, by: context.principal, at: time.now())
+            guard let result = IncidentDecider.fold(events.filter { $0.stream == survivorStream }, from: survivor.state) else {
+                throw DomainError(.incidentNotFound, .notFound, "incident not found")
+            }
+            return Decision(
+                events: events.map { EventToAppend($0, metadata: context.metadata) },
+                expectations: [absorbedStream: .at(absorbed.version), survivorStream: .at(survivor.version)], result: result)
+        }
+    }
+
     private func triage(
         tenant: TenantID, incident: IncidentID, context: CommandContext, fingerprint: [String],
         command: @escaping (Date) -> IncidentDecider.Command

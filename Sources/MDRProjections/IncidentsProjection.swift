@@ -26,10 +26,13 @@ public struct IncidentsProjection: Projection {
         case signal(SignalRow)
         case signalChanged(SignalID, status: SignalStatus, severity: Severity)
         case opened(incident: IncidentID, signal: SignalID, devices: [DeviceID], severity: Severity, priority: Priority?, at: Date)
-        case attached(incident: IncidentID, signal: SignalID, devices: [DeviceID], severity: Severity)
+        /// `ordinal` orders signals that join at one position (a merge hands on several).
+        case attached(incident: IncidentID, signal: SignalID, devices: [DeviceID], severity: Severity, ordinal: Int = 0)
         case candidatePriority(incident: IncidentID, priority: Priority)
         case confirmed(incident: IncidentID, priority: Priority, summary: String, by: String, at: Date)
-        case closed(incident: IncidentID, status: IncidentStatus, dismissal: DismissalClassification?, note: String, by: String, at: Date)
+        case closed(
+            incident: IncidentID, status: IncidentStatus, dismissal: DismissalClassification?, note: String, by: String, at: Date,
+            mergedInto: IncidentID? = nil)
         /// A timeline entry; `incident` nil for a release, which belongs to the device's last isolation.
         case timeline(incident: IncidentID?, device: DeviceID?, summary: String)
     }
@@ -93,6 +96,20 @@ public struct IncidentsProjection: Projection {
             return [
                 .closed(incident: e.incidentID, status: .resolved, dismissal: nil, note: e.resolution, by: e.resolvedBy, at: e.resolvedAt),
                 .timeline(incident: e.incidentID, device: nil, summary: "resolved: \(e.resolution)"),
+            ]
+        case .incidentAbsorbed(let e):
+            // The merged incident's signals join this one: as attachments, the first carrying the devices.
+            return e.signals.enumerated().map { index, signal in
+                .attached(incident: e.incidentID, signal: signal, devices: index == 0 ? e.devices : [], severity: e.severity, ordinal: index)
+            } + (e.candidatePriority.map { [.candidatePriority(incident: e.incidentID, priority: $0)] } ?? []) + [
+                .timeline(
+                    incident: e.incidentID, device: nil,
+                    summary: "incident \(e.absorbed) merged into this one (\(e.signals.count) signals): \(e.reason)")
+            ]
+        case .incidentMerged(let e):
+            return [
+                .closed(incident: e.incidentID, status: .merged, dismissal: nil, note: e.reason, by: e.mergedBy, at: e.mergedAt, mergedInto: e.into),
+                .timeline(incident: e.incidentID, device: nil, summary: "merged into incident \(e.into): \(e.reason)"),
             ]
         case .deviceIsolationRequested(let e):
             return [
@@ -175,13 +192,17 @@ private struct Page {
     var signalChangeOrder: [SignalID] = []
     var opened: [(incident: IncidentID, devices: [DeviceID], severity: Severity, priority: Priority?, at: Date, position: Int64)] = []
     /// Signals joining incidents (the opening one included), in log order.
-    var memberships: [(incident: IncidentID, signal: SignalID, position: Int64)] = []
+    var memberships: [(incident: IncidentID, signal: SignalID, position: Int64, ordinal: Int)] = []
     /// Per incident: devices added (first-seen order), the highest severity attached, the last position.
     var attached: [IncidentID: (devices: [DeviceID], severity: Severity, position: Int64)] = [:]
     var attachedOrder: [IncidentID] = []
     var priorities: [IncidentID: Priority] = [:]
     var confirmed: [(incident: IncidentID, priority: Priority, summary: String, by: String, at: Date, position: Int64)] = []
-    var closed: [(incident: IncidentID, status: IncidentStatus, dismissal: DismissalClassification?, note: String, by: String, at: Date, position: Int64)] = []
+    var closed:
+        [(
+            incident: IncidentID, status: IncidentStatus, dismissal: DismissalClassification?, note: String, by: String, at: Date,
+            mergedInto: IncidentID?, position: Int64
+        )] = []
     var timeline: [(incident: IncidentID?, device: DeviceID?, position: Int64, type: String, at: Date, actor: String, actorName: String, summary: String)] = []
 
     mutating func add(_ fact: IncidentsProjection.Fact, _ recorded: RecordedEvent) {
@@ -194,9 +215,9 @@ private struct Page {
             signalChanges[id] = (status, severity)
         case .opened(let incident, let signal, let devices, let severity, let priority, let at):
             opened.append((incident, devices, severity, priority, at, position))
-            memberships.append((incident, signal, position))
-        case .attached(let incident, let signal, let devices, let severity):
-            memberships.append((incident, signal, position))
+            memberships.append((incident, signal, position, 0))
+        case .attached(let incident, let signal, let devices, let severity, let ordinal):
+            memberships.append((incident, signal, position, ordinal))
             if var known = attached[incident] {
                 for d in devices where !known.devices.contains(d) { known.devices.append(d) }
                 known.severity = max(known.severity, severity)
@@ -210,8 +231,8 @@ private struct Page {
             priorities[incident] = max(priorities[incident] ?? priority, priority)
         case .confirmed(let incident, let priority, let summary, let by, let at):
             confirmed.append((incident, priority, summary, by, at, position))
-        case .closed(let incident, let status, let dismissal, let note, let by, let at):
-            closed.append((incident, status, dismissal, note, by, at, position))
+        case .closed(let incident, let status, let dismissal, let note, let by, let at, let mergedInto):
+            closed.append((incident, status, dismissal, note, by, at, mergedInto, position))
         case .timeline(let incident, let device, let summary):
             timeline.append(
                 (incident, device, position, recorded.type, recorded.recordedAt, recorded.metadata.actor, recorded.metadata.actorName, summary))
@@ -267,10 +288,11 @@ private struct Page {
         if !memberships.isEmpty {
             try await connection.query(
                 """
-                INSERT INTO incident_signal_view (tenant_id, incident_id, signal_id, position)
-                SELECT \(t), u.incident, u.signal, u.position
+                INSERT INTO incident_signal_view (tenant_id, incident_id, signal_id, position, ordinal)
+                SELECT \(t), u.incident, u.signal, u.position, u.ordinal
                 FROM unnest(\(memberships.map(\.incident.rawValue))::uuid[], \(memberships.map(\.signal.rawValue))::uuid[],
-                            \(memberships.map(\.position))::bigint[]) AS u(incident, signal, position)
+                            \(memberships.map(\.position))::bigint[], \(memberships.map { Int32($0.ordinal) })::int[])
+                     AS u(incident, signal, position, ordinal)
                 ON CONFLICT (tenant_id, incident_id, signal_id) DO NOTHING
                 """, logger: logger)
         }
@@ -324,10 +346,11 @@ private struct Page {
                 """
                 UPDATE incident_view v SET
                     status = u.status, dismissal = nullif(u.dismissal, ''), closing_note = u.note, closed_at = u.at, closed_by = u.by,
-                    last_position = greatest(v.last_position, u.position)
+                    merged_into = nullif(u.merged_into, '')::uuid, last_position = greatest(v.last_position, u.position)
                 FROM unnest(\(closed.map(\.incident.rawValue))::uuid[], \(closed.map(\.status.rawValue))::text[],
                             \(closed.map { $0.dismissal?.rawValue ?? "" })::text[], \(closed.map(\.note))::text[], \(closed.map(\.at))::timestamptz[],
-                            \(closed.map(\.by))::text[], \(closed.map(\.position))::bigint[]) AS u(id, status, dismissal, note, at, by, position)
+                            \(closed.map(\.by))::text[], \(closed.map { $0.mergedInto?.rawValue.uuidString ?? "" })::text[],
+                            \(closed.map(\.position))::bigint[]) AS u(id, status, dismissal, note, at, by, merged_into, position)
                 WHERE v.tenant_id = \(t) AND v.incident_id = u.id
                 """, logger: logger)
         }

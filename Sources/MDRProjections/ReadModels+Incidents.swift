@@ -28,6 +28,8 @@ public struct IncidentSummary: Sendable, Equatable, Codable {
     public var users: [String]
     public var sources: [SignalSource]
     public var signalCount: Int
+    /// The incident a merged one continues in.
+    public var mergedInto: IncidentID? = nil
 }
 
 /// A signal of an incident (`incident_signal_view` with `signal_view`).
@@ -121,7 +123,8 @@ public struct IncidentPage: Sendable, Equatable {
 extension ReadModels {
     static let incidentColumns = """
         tenant_id, incident_id, status, priority, candidate_priority, severity, summary, opened_at, confirmed_at, confirmed_by,
-        closed_at, closed_by, closing_note, dismissal, devices, users, sources, signal_count, (extract(epoch FROM opened_at) * 1000000)::bigint
+        closed_at, closed_by, closing_note, dismissal, devices, users, sources, signal_count, (extract(epoch FROM opened_at) * 1000000)::bigint,
+        merged_into
         """
 
     /// Incidents newest first. `tenants` limits them (nil: every tenant, for the SOC); `limit` is the page size.
@@ -181,7 +184,7 @@ extension ReadModels {
             SELECT g.signal_id, g.source, g.source_alert_id, g.severity, g.status, g.title, g.observed_at, g.received_at, g.devices, g.users
             FROM incident_signal_view s JOIN signal_view g ON g.tenant_id = s.tenant_id AND g.signal_id = s.signal_id
             WHERE s.tenant_id = \(tenant.rawValue) AND s.incident_id = \(id.rawValue)
-            ORDER BY s.position, g.signal_id
+            ORDER BY s.position, s.ordinal, g.signal_id
             """, logger: logger)
         for try await (signalID, source, alert, severity, status, title, observed, received, devices, users) in signalRows.decode(
             (UUID, String, String, String, String, String, Date, Date, [String], [String]).self)
@@ -222,6 +225,7 @@ extension ReadModels {
         let sources = try columns[16].decode([String].self)
         let signalCount = try columns[17].decode(Int32.self)
         let micros = try columns[18].decode(Int64.self)
+        let mergedInto = try columns[19].decode(UUID?.self)
         return (
             IncidentSummary(
                 tenant: TenantID(rawValue: tenant) ?? TenantID(rawValue: "invalid")!, id: IncidentID(rawValue: id),
@@ -230,7 +234,7 @@ extension ReadModels {
                 summary: summary, openedAt: openedAt, confirmedAt: confirmedAt, confirmedBy: confirmedBy, closedAt: closedAt, closedBy: closedBy,
                 closingNote: closingNote, dismissal: dismissal.flatMap(DismissalClassification.init(rawValue:)),
                 devices: devices.compactMap(DeviceID.init(rawValue:)), users: users, sources: sources.compactMap(SignalSource.init(rawValue:)),
-                signalCount: Int(signalCount)),
+                signalCount: Int(signalCount), mergedInto: mergedInto.map(IncidentID.init(rawValue:))),
             micros
         )
     }

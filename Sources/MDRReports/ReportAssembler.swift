@@ -80,9 +80,9 @@ public enum ReportAssembler {
         func inPeriod(_ date: Date?) -> Bool { date.map { $0 >= start && $0 < end } ?? false }
         var byPriority = TenantReport.PriorityCounts()
         var dismissals = TenantReport.DismissalCounts()
-        var opened = 0, confirmed = 0, dismissed = 0, resolved = 0
+        var opened = 0, confirmed = 0, dismissed = 0, resolved = 0, merged = 0
         for incident in facts.incidents {
-            if inPeriod(incident.openedAt) { opened += 1 }
+            if inPeriod(incident.openedAt), incident.status != .merged { opened += 1 }
             if inPeriod(incident.confirmedAt) {
                 confirmed += 1
                 if let priority = incident.priority { byPriority[priority] += 1 }
@@ -98,6 +98,7 @@ public enum ReportAssembler {
                 case nil: break
                 }
             case .resolved: resolved += 1
+            case .merged: merged += 1
             case .open, .confirmed: break
             }
         }
@@ -111,7 +112,7 @@ public enum ReportAssembler {
             }
         return TenantReport.Incidents(
             opened: opened, confirmed: confirmed, confirmedByPriority: byPriority, dismissed: dismissed, dismissedByClassification: dismissals,
-            resolved: resolved, confirmedIncidents: confirmedIncidents)
+            resolved: resolved, merged: merged, confirmedIncidents: confirmedIncidents)
     }
 
     static func devices(_ facts: ReportFacts) -> TenantReport.Devices {

@@ -155,7 +155,7 @@ public struct TenantReport: Hashable, Sendable, Codable {
 
     /// Incidents: each step counted in the period in which it happened.
     public struct Incidents: Hashable, Sendable, Codable {
-        /// Opened by the correlator in the period (candidates).
+        /// Opened by the correlator in the period (candidates), not counting those merged into another.
         public var opened: Int
         /// Confirmed by an analyst in the period, by their current priority.
         public var confirmed: Int
@@ -165,6 +165,8 @@ public struct TenantReport: Hashable, Sendable, Codable {
         public var dismissedByClassification: DismissalCounts
         /// Confirmed incidents handled (resolved) in the period.
         public var resolved: Int
+        /// Incidents merged in the period into another about the same attack.
+        public var merged: Int
         /// The confirmed incidents with a step in the period (opened, confirmed or resolved), oldest first: what the
         /// customer was told about, one line each.
         public var confirmedIncidents: [ConfirmedIncident]

@@ -136,7 +136,7 @@ public struct RetentionStore: Sendable {
               AND (stream LIKE 'signal:%' OR stream LIKE 'notification:%' OR stream LIKE 'incident:%')
             GROUP BY stream
             HAVING max(recorded_at) < \(AuditExport.sqlInstant(cutoff))
-               AND (stream NOT LIKE 'incident:%' OR bool_or(type IN ('IncidentResolved', 'IncidentDismissed')))
+               AND (stream NOT LIKE 'incident:%' OR bool_or(type IN ('IncidentResolved', 'IncidentDismissed', 'IncidentMerged')))
             ORDER BY stream
             """, logger: database.logger)
         var streams: [String] = []

@@ -14,6 +14,13 @@ public enum TestDatabase {
         }
     }
 
+    /// A database error with what PostgresNIO keeps out of its description (the server's message, SQLSTATE and the
+    /// query), so that a failing test names its cause.
+    public struct DatabaseFailure: Error, CustomStringConvertible {
+        public let description: String
+        init(_ error: PSQLError) { description = String(reflecting: error) }
+    }
+
     public static var baseConfiguration: DatabaseConfiguration {
         get throws {
             guard let url = ProcessInfo.processInfo.environment["MDR_TEST_DATABASE_URL"] else { throw NotConfigured() }
@@ -45,6 +52,8 @@ public enum TestDatabase {
                 do {
                     if migrate { try await Migrator(database: database).migrate() }
                     return .success(try await body(database, config))
+                } catch let error as PSQLError {
+                    return .failure(DatabaseFailure(error))
                 } catch {
                     return .failure(error)
                 }

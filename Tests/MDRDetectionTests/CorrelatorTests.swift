@@ -17,6 +17,7 @@ import MDRDomain
     /// before it, its events are folded, and incidents are named after the signal that opened them.
     struct Log {
         var correlator = Correlator()
+        var rules = Correlator.Rules.merging
         var state = Correlator.State()
         var events: [DomainEvent] = []
         var count = 0
@@ -28,7 +29,7 @@ import MDRDomain
                 signalID: SignalID(rawValue: Self.uuid(0x2000 + count)), signal: signal, receivedAt: receivedAt ?? signal.observedAt,
                 suppressedBy: suppressed ? UUID() : nil)
             append(.signalIngested(ingested))
-            let decided = correlator.decide(ingested, state, newIncidentID: IncidentID(rawValue: Self.uuid(0x1000 + count)))
+            let decided = correlator.decide(ingested, state, newIncidentID: IncidentID(rawValue: Self.uuid(0x1000 + count)), rules: rules)
             decided.forEach { append($0) }
             return decided
         }
@@ -62,8 +63,17 @@ import MDRDomain
             case .incidentConfirmed(let e): e.incidentID
             case .incidentDismissed(let e): e.incidentID
             case .incidentResolved(let e): e.incidentID
+            case .incidentAbsorbed(let e): e.incidentID
+            case .incidentMerged(let e): e.incidentID
             default: nil
             }
+        }
+
+        /// The incidents as groups of the source alert ids of their signals, following merges to the incident that remains.
+        var partition: Set<Set<String>> {
+            var alertOf: [SignalID: String] = [:]
+            for case .signalIngested(let e) in events { alertOf[e.signalID] = e.signal.sourceAlertID }
+            return Set(incidents.filter { $0.status != .merged }.map { Set($0.signals.compactMap { alertOf[$0] }) })
         }
 
         mutating func triage(_ incident: IncidentID, _ command: IncidentDecider.Command) throws {
@@ -133,7 +143,7 @@ import MDRDomain
         #expect(log.incidents.first?.signals.count == 2)
     }
 
-    @Test func theWindowExtendsTheEntitysSpanInTheIncidentInObservedTimeBothWays() {
+    @Test func theWindowIsMeasuredFromEachSignalAboutTheEntityInObservedTimeBothWays() {
         var log = Log()
         log.ingest(Self.signal("a", minutes: 0, devices: [Self.ws42]))
         log.ingest(Self.signal("b", minutes: 25, devices: [Self.ws42]))  // joins; the device was last seen at 25
@@ -200,10 +210,14 @@ import MDRDomain
         #expect(log.incidents.count == 2)
     }
 
-    @Test func whenSeveralIncidentsQualifyTheOneSharingMostEntitiesWinsThenTheEarliest() {
+    /// Confirmed incidents are not merged automatically: a signal linked to several joins one of them.
+    @Test func whenSeveralConfirmedIncidentsQualifyTheOneSharingMostEntitiesWinsThenTheEarliest() throws {
         var log = Log()
         log.ingest(Self.signal("a", devices: [Self.ws42]))
         log.ingest(Self.signal("b", minutes: 1, devices: [Self.ws43], users: ["piet@acme.example"]))
+        for incident in log.incidents {
+            try log.triage(incident.id, .confirm(priority: .p2, summary: "real", by: Self.analyst, at: Self.t0))
+        }
         log.ingest(Self.signal("c", minutes: 2, devices: [Self.ws42, Self.ws43], users: ["piet@acme.example"]))
         log.ingest(Self.signal("d", minutes: 3, devices: [Self.ws42], users: ["piet@acme.example"]))
         let incidents = log.incidents
@@ -213,6 +227,83 @@ import MDRDomain
         log.ingest(Self.signal("f", minutes: 5, devices: [DeviceID(rawValue: "ws-0099")!], hashes: [String(repeating: "e", count: 64)]))
         log.ingest(Self.signal("g", minutes: 6, users: ["piet@acme.example"], hashes: [String(repeating: "e", count: 64)]))
         #expect(log.incidents.map(\.signals.count) == [1, 4, 2], "g shares one entity with the second and third: the earlier wins")
+        #expect(!log.events.contains { if case .incidentMerged = $0 { true } else { false } })
+    }
+
+    // MARK: Merging candidates
+
+    /// Two candidates about one attack (a user's sign-in, a device's malware) are one when a signal names both: the
+    /// older remains and takes the other's signals; the other closes as merged into it.
+    @Test func aSignalLinkingTwoCandidatesMergesThemIntoTheOlder() throws {
+        var log = Log()
+        log.ingest(Self.signal("signin", .microsoft365, severity: .medium, users: ["anna@acme.example"]))
+        log.ingest(Self.signal("malware", .endpoint, severity: .high, minutes: 5, devices: [Self.ws42]))
+        #expect(log.incidents.count == 2)
+        let (older, newer) = (log.incidents[0].id, log.incidents[1].id)
+        let events = log.ingest(Self.signal("logon", .endpoint, severity: .medium, minutes: 6, devices: [Self.ws42], users: ["anna@acme.example"]))
+        guard case .incidentAbsorbed(let absorbed)? = events.first, case .incidentMerged(let merged)? = events.dropFirst().first else {
+            Issue.record("expected a merge first, got \(events)")
+            return
+        }
+        #expect(absorbed.incidentID == older && absorbed.absorbed == newer)
+        #expect(absorbed.candidatePriority == .p2, "the merged candidate's higher priority")
+        #expect(merged.incidentID == newer && merged.into == older)
+        #expect(merged.mergedBy == Correlator.actor.id)
+        let incidents = log.incidents
+        #expect(incidents.map(\.status) == [.open, .merged])
+        #expect(incidents[1].mergedInto == older)
+        #expect(incidents[0].signals.count == 3)
+        #expect(incidents[0].devices == [Self.ws42])
+        #expect(Set(incidents[0].sources) == [.microsoft365, .endpoint])
+        // The two sources raise the remaining candidate once more.
+        #expect(incidents[0].candidatePriority == .p1)
+        // A later signal about either entity joins the remaining incident.
+        log.ingest(Self.signal("more", .endpoint, severity: .low, minutes: 7, devices: [Self.ws42]))
+        #expect(log.incidents.map(\.signals.count) == [4, 1])
+    }
+
+    @Test func aConfirmedIncidentIsNotMergedAutomatically() throws {
+        var log = Log()
+        log.ingest(Self.signal("signin", .microsoft365, severity: .medium, users: ["anna@acme.example"]))
+        try log.triage(log.incidents[0].id, .confirm(priority: .p2, summary: "account takeover", by: Self.analyst, at: Self.t0))
+        log.ingest(Self.signal("malware", .endpoint, severity: .high, minutes: 5, devices: [Self.ws42]))
+        log.ingest(Self.signal("logon", .endpoint, severity: .medium, minutes: 6, devices: [Self.ws42], users: ["anna@acme.example"]))
+        #expect(log.incidents.map(\.status) == [.confirmed, .open])
+        #expect(log.incidents.map(\.signals.count) == [2, 1], "joined the earlier, confirmed incident (one shared entity each)")
+    }
+
+    @Test func candidatesThatWouldExceedTheCapTogetherAreNotMerged() {
+        var log = Log(correlator: Correlator(configuration: .init(maxSignalsPerIncident: 3)))
+        log.ingest(Self.signal("a1", users: ["anna@acme.example"]))
+        log.ingest(Self.signal("a2", minutes: 1, users: ["anna@acme.example"]))
+        log.ingest(Self.signal("b1", minutes: 2, devices: [Self.ws42]))
+        log.ingest(Self.signal("link", minutes: 3, devices: [Self.ws42], users: ["anna@acme.example"]))
+        #expect(log.incidents.map(\.status) == [.open, .open])
+        #expect(log.incidents.map(\.signals.count) == [3, 1], "2 + 1 + the link would be 4")
+    }
+
+    /// A log decided before merging existed reads as it was decided: by the span rule, without merges. The two rules
+    /// differ for a signal inside an entity's span but more than the window from each of its signals.
+    @Test func underTheSpanRulesNothingIsMergedAndAnEntitysWholeSpanLinks() {
+        var spans = Log(rules: .spans)
+        spans.ingest(Self.signal("signin", .microsoft365, severity: .medium, users: ["anna@acme.example"]))
+        spans.ingest(Self.signal("malware", .endpoint, severity: .high, minutes: 5, devices: [Self.ws42]))
+        spans.ingest(Self.signal("logon", .endpoint, severity: .medium, minutes: 6, devices: [Self.ws42], users: ["anna@acme.example"]))
+        #expect(spans.incidents.map(\.status) == [.open, .open])
+
+        // ws-0043 is seen at 0 and 70, linked through piet's signals at 25 and 50.
+        func chain(_ log: inout Log) {
+            log.ingest(Self.signal("d0", minutes: 0, devices: [Self.ws43], users: ["piet@acme.example"]))
+            log.ingest(Self.signal("u25", minutes: 25, users: ["piet@acme.example"]))
+            log.ingest(Self.signal("u50", minutes: 50, users: ["piet@acme.example"]))
+            log.ingest(Self.signal("d70", minutes: 70, devices: [Self.ws43], users: ["piet@acme.example"]))
+            log.ingest(Self.signal("d35", minutes: 35, devices: [Self.ws43]))
+        }
+        var old = Log(rules: .spans), new = Log()
+        chain(&old)
+        chain(&new)
+        #expect(old.partition == [["d0", "u25", "u50", "d70", "d35"]])
+        #expect(new.partition == [["d0", "u25", "u50", "d70"], ["d35"]], "35 minutes from both of ws-0043's signals")
     }
 
     @Test func aDismissedOrResolvedIncidentIsNotReopenedANewOneLinksToIt() throws {

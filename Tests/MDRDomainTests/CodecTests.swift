@@ -41,6 +41,13 @@ import Testing
                     incidentID: Fixtures.incidentID(2), classification: .benignPositive, reason: "admin script", dismissedBy: "soc:anna",
                     dismissedAt: t)),
             .incidentResolved(IncidentResolved(incidentID: Fixtures.incidentID(1), resolution: "reimaged", resolvedBy: "soc:anna", resolvedAt: t)),
+            .incidentAbsorbed(
+                IncidentAbsorbed(
+                    incidentID: Fixtures.incidentID(1), absorbed: Fixtures.incidentID(2), signals: [Fixtures.signalID(7)],
+                    entities: SignalEntities(devices: [Fixtures.ws43], users: ["anna@acme.example"]), sources: [.microsoft365], severity: .high,
+                    candidatePriority: .p2, reason: "one campaign", mergedBy: "soc:anna", mergedAt: t)),
+            .incidentMerged(
+                IncidentMerged(incidentID: Fixtures.incidentID(2), into: Fixtures.incidentID(1), reason: "one campaign", mergedBy: "soc:anna", mergedAt: t)),
             Fixtures.isolationRequested(),
             .deviceIsolationRequested(
                 DeviceIsolationRequested(
@@ -138,7 +145,7 @@ import Testing
 
     @Test func theSamplesCoverEveryKnownEventType() {
         #expect(Set(Self.everyEvent.map(\.type)) == Set(EventCodec.knownTypes))
-        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7 + 2 + 1)
+        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7 + 2 + 1 + 2)
     }
 
     @Test(arguments: everyEvent)
@@ -154,7 +161,7 @@ import Testing
             "ConsentGranted", "ConsentWithdrawn", "ContactsUpdated", "DeviceEnrolled",
             "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceOffboarded", "DeviceReleaseFailed", "DeviceReleaseRequested", "DeviceReleased",
             "EDRActionSubmitted", "FileQuarantineFailed", "FileQuarantineRequested", "FileQuarantined", "HandedOverToSoc", "HealthCheckRecorded",
-            "IncidentConfirmed", "IncidentDismissed", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "MonitoringActivated",
+            "IncidentAbsorbed", "IncidentConfirmed", "IncidentDismissed", "IncidentMerged", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "MonitoringActivated",
             "NoticeGiven", "NotificationAcknowledged", "NotificationAttemptFailed", "NotificationDelivered", "NotificationFailed", "RollOutCompleted",
             "SignalAttached", "SignalIngested", "SignalUpdated", "SlaBreached", "SuppressionRuleAdded", "SuppressionRuleExpired", "TenantOnboarded",
         ])

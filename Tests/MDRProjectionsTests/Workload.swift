@@ -26,7 +26,7 @@ struct WorkloadOutcome {
 }
 
 /// Onboards two tenants and runs a mix of what the service does: ingest (accepted, updated, duplicate, suppressed,
-/// across an Amsterdam midnight), correlation, confirm, dismiss, isolate, EDR results, release. `step` runs between
+/// across an Amsterdam midnight), correlation, confirm, dismiss, isolate, EDR results, release, merge. `step` runs between
 /// the steps (projection rounds while the log grows).
 func mixedWorkload(_ h: ProjectionHarness, step: () async throws -> Void) async throws -> WorkloadOutcome {
     try await h.onboard(acme)
@@ -85,5 +85,11 @@ func mixedWorkload(_ h: ProjectionHarness, step: () async throws -> Void) async 
         tenant: acme, device: d2, incident: i2, type: .full, comment: "second attempt", context: h.context())
     _ = try await h.commands.releaseDevice(tenant: acme, device: d3, reason: "reimaged", context: h.context())
     try await step()
+    // The SOC finds two confirmed incidents to be one attack.
+    if confirmedDevices.count > 3 {
+        _ = try await h.commands.mergeIncident(
+            tenant: acme, incident: confirmedDevices[3].1, into: i3, reason: "one intruder on both machines", context: h.context())
+        try await step()
+    }
     return WorkloadOutcome(released: d1, pendingAgain: d2, releasePending: d3, isolationIncident: i1)
 }

@@ -90,6 +90,10 @@ import Testing
         // Another incident, dismissed.
         let dismissed = try await first.openIncident(tenant, device: "ws-7002", alert: "da-3")
         try await pair("\(base)/incidents/\(dismissed)/dismiss", soc, ["classification": "false_positive", "reason": "admin's own test"])
+        // Two candidates merged into one.
+        let kept = try await first.openIncident(tenant, device: "ws-7003", alert: "da-4")
+        let merged = try await first.openIncident(tenant, device: "ws-7004", alert: "da-5")
+        try await pair("\(base)/incidents/\(merged)/merge", soc, ["into": kept, "reason": "one intruder"])
 
         // Consent withdrawn and given again; notice given.
         try await pair("\(base)/consent/withdraw", dynamic, ["withdrawnBy": "Anna de Vries", "reason": "the board decides on isolations"])

@@ -50,6 +50,7 @@ import Yams
         "confirmIncident": { _ in json(["priority": "P2", "summary": "credential theft"]) },
         "dismissIncident": { _ in json(["classification": "false_positive", "reason": "admin script"]) },
         "resolveIncident": { _ in json(["resolution": "reimaged"]) },
+        "mergeIncident": { r in json(["into": r.incident, "reason": "same attack"]) },
         "isolateDevice": { r in json(["incidentId": r.incident, "comment": "contain"]) },
         "releaseDevice": { _ in json(["reason": "clean"]) },
         "stopAndQuarantineFile": { r in

@@ -33,8 +33,12 @@ public final class ProcessManager<P: TenantLogProcessor>: LogConsumer {
         if let inFlight = round.kept(by: name, as: Folded.self) {
             folded = inFlight
         } else {
-            folded = cache.withLock { $0[tenant] } ?? Folded(position: 0, state: processor.initialState)
-            if folded.position > position { folded = Folded(position: 0, state: processor.initialState) }
+            let cached = cache.withLock { $0[tenant] }
+            if let cached, cached.position <= position {
+                folded = cached
+            } else {
+                folded = Folded(position: 0, state: try await processor.initialState(for: tenant, in: round))
+            }
             if folded.position < position {
                 // Catch up with what was handled elsewhere: derive those reactions again and drop them.
                 for event in try await round.readLog(after: folded.position, through: position, types: processor.eventTypes)

@@ -22,12 +22,19 @@ public protocol TenantLogProcessor: Sendable {
     /// The event types the processor folds or reacts to.
     var eventTypes: Set<String> { get }
     var initialState: State { get }
+    /// The state to fold `tenant`'s log from, when a round starts without one (a new process, or after another
+    /// instance moved the position): `initialState`, unless the processor needs something of the tenant first.
+    func initialState(for tenant: TenantID, in round: PipelineRound) async throws -> State
 
     /// Reacts to an event on the state before it, then folds the event (and its own reaction) into the state.
     func step(_ state: inout State, _ event: PipelineEvent) throws -> [Reaction]
     /// Writes one round's reactions in the round: events with `round.emit`, rows on `round.connection`, a wake-up with
     /// `round.onCommit`. They commit with the processor's new position, or not at all.
     func commit(_ reactions: [Reaction], in round: PipelineRound) async throws
+}
+
+extension TenantLogProcessor {
+    public func initialState(for tenant: TenantID, in round: PipelineRound) async throws -> State { initialState }
 }
 
 extension TenantLogProcessor where Reaction == Emission {

@@ -9,11 +9,13 @@ import MDRDomain
 ///   firewall's low logs — traffic and accept logs without a threat verdict) never opens an incident: it joins one
 ///   that shares an entity, as **context** (shown, but adding no entity, source, severity or stage: an accept log from
 ///   a NAT address must not pull unrelated hosts into the incident, nor raise its priority), or it is only counted.
-/// - A signal joins the open (or confirmed) incident with which it shares an entity — device, user, IP address or
-///   file hash — when it was observed within `window` of that entity's span in the incident (before its first or
-///   after its latest signal: sources deliver late and out of order).
-///   When several incidents qualify, the one sharing the most entities wins, then the earliest opened. Incidents
-///   are not merged: an analyst who sees two candidates about one attack dismisses one as `duplicate`.
+/// - A signal is **linked** to an open (or confirmed) incident when it shares an entity — device, user, IP address or
+///   file hash — with one of the incident's signals observed within `window` of it (before or after: sources deliver
+///   late and out of order).
+/// - When it is linked to several unconfirmed candidates, they are one attack: they are **merged** into the oldest
+///   (the others close as merged into it, their signals move), provided the result stays within
+///   `maxSignalsPerIncident`. Confirmed incidents are never merged automatically (the SOC merges by command).
+/// - It then joins the linked incident sharing the most entities with it, then the earliest opened.
 /// - An incident holds at most `maxSignalsPerIncident` signals; the next one opens a new incident linked to it.
 /// - Dismissed and resolved incidents are never reopened: a signal about their entities opens a new incident
 ///   that links to the most recently closed one.
@@ -21,6 +23,10 @@ import MDRDomain
 ///   step for a second source, two for a third, and one for a kill-chain progression: signals at three or more
 ///   distinct stages (a signal's stage is its latest tactic) reaching lateral movement or later. Raised while the
 ///   incident is a candidate only; an analyst's confirmation sets the real priority.
+///
+/// So the incidents that a set of opening signals forms do not depend on the order they arrive in: they are the
+/// connected groups of "names an entity of, within the window" (within the cap, and while nobody confirms or closes
+/// one). Context signals are the exception: one that arrives before any incident about its entity is only counted.
 ///
 /// Pure: the same log gives the same incidents, provided incident ids are derived from the triggering event.
 public struct Correlator: Sendable {
@@ -49,6 +55,20 @@ public struct Correlator: Sendable {
         }
     }
 
+    /// The rules a signal is decided by. A rule that changes how the log is read applies from a position on (see
+    /// `CorrelationProcessor`), so that a log decided under the old rule reads as it was decided.
+    public enum Rules: Sendable, Equatable {
+        /// Before candidates were merged (signals decided before migration 0015): a signal is linked to an incident when
+        /// observed within `window` of the span of the incident's signals about a shared entity; never merged.
+        case spans
+        /// Linked when observed within `window` of one of the incident's signals about a shared entity; a signal linked
+        /// to several unconfirmed candidates merges them.
+        case merging
+    }
+
+    /// Who the correlator's decisions are made by (merges name it).
+    public static let actor = Principal.system("correlator")
+
     /// An entity as the correlator indexes it.
     public enum EntityKey: Hashable, Sendable {
         case device(DeviceID)
@@ -72,17 +92,40 @@ public struct Correlator: Sendable {
     /// What the correlator remembers of an open or confirmed incident.
     public struct Candidate: Sendable, Equatable {
         public var id: IncidentID
-        /// The order in which incidents were opened in the tenant's log (tie-breaker).
+        /// The order in which incidents were opened in the tenant's log (tie-breaker; the oldest survives a merge).
         public var sequence: Int
         public var confirmed: Bool
-        public var signalCount: Int
+        /// Its signals, context included, in the order they joined.
+        public var signals: [SignalID]
         public var severity: Severity
         public var sources: Set<SignalSource>
         /// The kill-chain stages reached: the latest tactic of each signal.
         public var stages: Set<MitreTactic>
         public var priority: Priority
-        /// The first and latest observed time of each entity the incident's signals name.
-        public var seen: [EntityKey: ClosedRange<Date>]
+        /// When the incident's signals that name each entity were observed, in order.
+        public var seen: [EntityKey: [Date]]
+        /// Every entity its signals (context aside) name: what a merge hands on.
+        public var entities: SignalEntities
+
+        public var signalCount: Int { signals.count }
+
+        /// Whether `at` lies within `window` of this incident's signals about `key`, under `rules`.
+        func links(_ key: EntityKey, at: Date, window: TimeInterval, rules: Rules) -> Bool {
+            guard let times = seen[key], let first = times.first, let last = times.last else { return false }
+            switch rules {
+            case .spans:
+                return at >= first.addingTimeInterval(-window) && at <= last.addingTimeInterval(window)
+            case .merging:
+                // The first time not before `at - window`: linked if it is not after `at + window`.
+                let from = at.addingTimeInterval(-window)
+                var low = 0, high = times.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if times[middle] < from { low = middle + 1 } else { high = middle }
+                }
+                return low < times.count && times[low] <= at.addingTimeInterval(window)
+            }
+        }
     }
 
     /// What the correlator remembers of the log.
@@ -125,19 +168,21 @@ public struct Correlator: Sendable {
         case .incidentOpened(let e):
             s.opened += 1
             var candidate = Candidate(
-                id: e.incidentID, sequence: s.opened, confirmed: false, signalCount: 0, severity: e.severity, sources: [],
-                stages: [], priority: e.priority, seen: [:])
-            Self.add(&candidate, source: e.source, severity: e.severity, tactics: e.tactics, entities: e.entities, at: e.observedAt)
+                id: e.incidentID, sequence: s.opened, confirmed: false, signals: [], severity: e.severity, sources: [], stages: [],
+                priority: e.priority, seen: [:], entities: SignalEntities())
+            Self.add(&candidate, e.signalID, source: e.source, severity: e.severity, tactics: e.tactics, entities: e.entities, at: e.observedAt)
             s.open[e.incidentID] = candidate
             for key in EntityKey.keys(of: e.entities) { s.openByEntity[key, default: []].insert(e.incidentID) }
         case .signalAttached(let e):
             guard s.open[e.incidentID] != nil else { return }
             if e.context == true {
-                s.open[e.incidentID]!.signalCount += 1
+                s.open[e.incidentID]!.signals.append(e.signalID)
                 return
             }
-            // In place: the candidate's entity spans are not copied per signal.
-            Self.add(&s.open[e.incidentID]!, source: e.source, severity: e.severity, tactics: e.tactics, entities: e.entities, at: e.observedAt)
+            // In place: the candidate's sightings are not copied per signal.
+            Self.add(
+                &s.open[e.incidentID]!, e.signalID, source: e.source, severity: e.severity, tactics: e.tactics, entities: e.entities,
+                at: e.observedAt)
             for key in EntityKey.keys(of: e.entities) { s.openByEntity[key, default: []].insert(e.incidentID) }
         case .incidentPriorityRaised(let e):
             if let current = s.open[e.incidentID]?.priority { s.open[e.incidentID]?.priority = max(current, e.to) }
@@ -147,22 +192,65 @@ public struct Correlator: Sendable {
             Self.close(&s, e.incidentID)
         case .incidentResolved(let e):
             Self.close(&s, e.incidentID)
+        case .incidentAbsorbed(let e):
+            guard var survivor = s.open[e.incidentID] else { return }
+            if let absorbed = s.open[e.absorbed] {
+                for signal in absorbed.signals where !survivor.signals.contains(signal) { survivor.signals.append(signal) }
+                survivor.stages.formUnion(absorbed.stages)
+                for (key, times) in absorbed.seen { survivor.seen[key] = Self.merged(survivor.seen[key] ?? [], times) }
+            } else {
+                // Merged by the SOC from an incident this state does not hold: what the event says, without sightings.
+                for signal in e.signals where !survivor.signals.contains(signal) { survivor.signals.append(signal) }
+            }
+            survivor.severity = max(survivor.severity, e.severity)
+            survivor.sources.formUnion(e.sources)
+            survivor.entities.merge(e.entities)
+            if let raised = e.candidatePriority { survivor.priority = max(survivor.priority, raised) }
+            for key in survivor.seen.keys { s.openByEntity[key, default: []].insert(e.incidentID) }
+            s.open[e.incidentID] = survivor
+        case .incidentMerged(let e):
+            // Its entities live on in the incident it was merged into: it is no closed incident to follow on from.
+            guard let merged = s.open.removeValue(forKey: e.incidentID) else { return }
+            for key in merged.seen.keys {
+                s.openByEntity[key]?.remove(e.incidentID)
+                if s.openByEntity[key]?.isEmpty == true { s.openByEntity[key] = nil }
+            }
         default:
             break
         }
     }
 
     private static func add(
-        _ c: inout Candidate, source: SignalSource, severity: Severity, tactics: [MitreTactic], entities: SignalEntities, at: Date
+        _ c: inout Candidate, _ signal: SignalID, source: SignalSource, severity: Severity, tactics: [MitreTactic], entities: SignalEntities,
+        at: Date
     ) {
-        c.signalCount += 1
+        c.signals.append(signal)
         c.severity = max(c.severity, severity)
         c.sources.insert(source)
+        c.entities.merge(entities)
         if let latest = tactics.max() { c.stages.insert(latest) }
         for key in EntityKey.keys(of: entities) {
-            let span = c.seen[key] ?? at...at
-            c.seen[key] = min(span.lowerBound, at)...max(span.upperBound, at)
+            var times = c.seen[key] ?? []
+            times.insert(at, at: times.lastIndex { $0 <= at }.map { $0 + 1 } ?? 0)
+            c.seen[key] = times
         }
+    }
+
+    /// Two ordered lists of times as one.
+    private static func merged(_ a: [Date], _ b: [Date]) -> [Date] {
+        var out: [Date] = []
+        out.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i] <= b[j]) {
+                out.append(a[i])
+                i += 1
+            } else {
+                out.append(b[j])
+                j += 1
+            }
+        }
+        return out
     }
 
     private static func close(_ s: inout State, _ id: IncidentID) {
@@ -178,35 +266,45 @@ public struct Correlator: Sendable {
     // MARK: Decide
 
     /// What a newly ingested signal does to incidents. `newIncidentID` names the incident to open, if one is opened.
-    public func decide(_ ingested: SignalIngested, _ state: State, newIncidentID: IncidentID) -> [DomainEvent] {
+    public func decide(_ ingested: SignalIngested, _ state: State, newIncidentID: IncidentID, rules: Rules = .merging) -> [DomainEvent] {
         let signal = ingested.signal
         guard ingested.suppressedBy == nil, !signal.entities.isEmpty else { return [] }
         let context = !configuration.opens(signal)
         let keys = EntityKey.keys(of: signal.entities)
         let tactics = MitreCatalog.tactics(of: signal)
 
-        // Incidents sharing an entity within the window, with how many entities they share.
-        var shared: [IncidentID: Int] = [:]
-        for key in keys {
-            for id in state.openByEntity[key] ?? [] {
-                guard let span = state.open[id]?.seen[key],
-                    signal.observedAt >= span.lowerBound.addingTimeInterval(-configuration.window),
-                    signal.observedAt <= span.upperBound.addingTimeInterval(configuration.window)
-                else { continue }
-                shared[id, default: 0] += 1
+        var state = state  // changed only by a merge
+        var merges: [DomainEvent] = []
+        var ranked = linked(keys, at: signal.observedAt, in: state, rules: rules)
+        if rules == .merging, !context {
+            // Several unconfirmed candidates that this signal links are one attack: merged into the oldest, if they fit.
+            let candidates = ranked.map(\.candidate).filter { !$0.confirmed }.sorted { $0.sequence < $1.sequence }
+            if candidates.count >= 2, candidates.reduce(1, { $0 + $1.signalCount }) <= configuration.maxSignalsPerIncident {
+                let survivor = candidates[0].id
+                for absorbed in candidates.dropFirst() {
+                    let current = state.open[survivor]!.priority
+                    let events = IncidentMerge.events(
+                        absorbed: absorbed.id, into: survivor, signals: absorbed.signals, entities: absorbed.entities,
+                        sources: absorbed.sources.sorted { $0.rawValue < $1.rawValue }, severity: absorbed.severity,
+                        candidatePriority: absorbed.priority > current ? absorbed.priority : nil,
+                        reason: "signal \(ingested.signalID) links it to incident \(survivor)", by: Self.actor.id, at: ingested.receivedAt)
+                    for event in events { apply(event, to: &state) }
+                    merges += events
+                }
+                ranked = linked(keys, at: signal.observedAt, in: state, rules: rules)
             }
         }
-        let ranked = shared.compactMap { id, count in state.open[id].map { (candidate: $0, count: count) } }
-            .sorted { ($0.count, -$0.candidate.sequence) > ($1.count, -$1.candidate.sequence) }
 
         if let target = ranked.first(where: { $0.candidate.signalCount < configuration.maxSignalsPerIncident })?.candidate {
             let attached = SignalAttached(
                 incidentID: target.id, signalID: ingested.signalID, severity: signal.severity, source: signal.source,
                 observedAt: signal.observedAt, entities: signal.entities, tactics: tactics, context: context)
-            var events: [DomainEvent] = [.signalAttached(attached)]
+            var events: [DomainEvent] = merges + [.signalAttached(attached)]
             guard !target.confirmed, !context else { return events }
             var joined = target
-            Self.add(&joined, source: signal.source, severity: signal.severity, tactics: tactics, entities: signal.entities, at: signal.observedAt)
+            Self.add(
+                &joined, ingested.signalID, source: signal.source, severity: signal.severity, tactics: tactics, entities: signal.entities,
+                at: signal.observedAt)
             let (proposed, reasons) = Self.proposedPriority(joined)
             if proposed > target.priority {
                 events.append(
@@ -222,16 +320,31 @@ public struct Correlator: Sendable {
         let full = ranked.max { $0.candidate.sequence < $1.candidate.sequence }?.candidate.id
         let closed = keys.compactMap { state.closedByEntity[$0] }.max { $0.sequence < $1.sequence }?.id
         var single = Candidate(
-            id: newIncidentID, sequence: 0, confirmed: false, signalCount: 0, severity: signal.severity, sources: [], stages: [],
-            priority: .p4, seen: [:])
-        Self.add(&single, source: signal.source, severity: signal.severity, tactics: tactics, entities: signal.entities, at: signal.observedAt)
-        return [
+            id: newIncidentID, sequence: 0, confirmed: false, signals: [], severity: signal.severity, sources: [], stages: [], priority: .p4,
+            seen: [:], entities: SignalEntities())
+        Self.add(
+            &single, ingested.signalID, source: signal.source, severity: signal.severity, tactics: tactics, entities: signal.entities,
+            at: signal.observedAt)
+        return merges + [
             .incidentOpened(
                 IncidentOpened(
                     incidentID: newIncidentID, signalID: ingested.signalID, severity: signal.severity, openedAt: ingested.receivedAt,
                     priority: Self.proposedPriority(single).priority, source: signal.source, observedAt: signal.observedAt,
                     entities: signal.entities, tactics: tactics, linkedTo: full ?? closed))
         ]
+    }
+
+    /// The incidents a signal with `keys` observed `at` is linked to, with how many entities it shares with each: the
+    /// most shared first, then the earliest opened.
+    private func linked(_ keys: [EntityKey], at: Date, in state: State, rules: Rules) -> [(candidate: Candidate, count: Int)] {
+        var shared: [IncidentID: Int] = [:]
+        for key in keys {
+            for id in state.openByEntity[key] ?? [] where state.open[id]?.links(key, at: at, window: configuration.window, rules: rules) == true {
+                shared[id, default: 0] += 1
+            }
+        }
+        return shared.compactMap { id, count in state.open[id].map { (candidate: $0, count: count) } }
+            .sorted { ($0.count, -$0.candidate.sequence) > ($1.count, -$1.candidate.sequence) }
     }
 
     // MARK: Priority

@@ -199,10 +199,8 @@ public enum DeviceDecider: Decider {
         switch incident.status {
         case .open:
             throw DomainError(.incidentNotConfirmed, .conflict, "incident \(incident.id) is not confirmed: only a confirmed attack justifies \(action)")
-        case .dismissed:
-            throw DomainError(.incidentDismissed, .conflict, "incident \(incident.id) was dismissed")
-        case .resolved:
-            throw DomainError(.incidentResolved, .conflict, "incident \(incident.id) is resolved")
+        case .dismissed, .resolved, .merged:
+            try IncidentDecider.refuseIfClosed(incident)
         case .confirmed:
             break
         }

@@ -23,6 +23,8 @@ public enum DomainEvent: Sendable, Equatable {
     case incidentConfirmed(IncidentConfirmed)
     case incidentDismissed(IncidentDismissed)
     case incidentResolved(IncidentResolved)
+    case incidentAbsorbed(IncidentAbsorbed)
+    case incidentMerged(IncidentMerged)
     case deviceIsolationRequested(DeviceIsolationRequested)
     case deviceIsolated(DeviceIsolated)
     case deviceIsolationFailed(DeviceIsolationFailed)
@@ -64,6 +66,8 @@ public enum DomainEvent: Sendable, Equatable {
         case .incidentConfirmed(let e): e
         case .incidentDismissed(let e): e
         case .incidentResolved(let e): e
+        case .incidentAbsorbed(let e): e
+        case .incidentMerged(let e): e
         case .deviceIsolationRequested(let e): e
         case .deviceIsolated(let e): e
         case .deviceIsolationFailed(let e): e
@@ -109,6 +113,8 @@ public enum DomainEvent: Sendable, Equatable {
         case .incidentConfirmed(let e): .incident(e.incidentID)
         case .incidentDismissed(let e): .incident(e.incidentID)
         case .incidentResolved(let e): .incident(e.incidentID)
+        case .incidentAbsorbed(let e): .incident(e.incidentID)
+        case .incidentMerged(let e): .incident(e.incidentID)
         case .deviceIsolationRequested(let e): .device(e.deviceID)
         case .deviceIsolated(let e): .device(e.deviceID)
         case .deviceIsolationFailed(let e): .device(e.deviceID)
@@ -171,6 +177,8 @@ public enum EventCodec {
             entry(IncidentConfirmed.self, DomainEvent.incidentConfirmed),
             entry(IncidentDismissed.self, DomainEvent.incidentDismissed),
             entry(IncidentResolved.self, DomainEvent.incidentResolved),
+            entry(IncidentAbsorbed.self, DomainEvent.incidentAbsorbed),
+            entry(IncidentMerged.self, DomainEvent.incidentMerged),
             entry(DeviceIsolationRequested.self, DomainEvent.deviceIsolationRequested),
             entry(DeviceIsolated.self, DomainEvent.deviceIsolated),
             entry(DeviceIsolationFailed.self, DomainEvent.deviceIsolationFailed),

@@ -59,6 +59,11 @@ extension DomainError.Code {
     public static let incidentResolved: Self = "incident_resolved"
     public static let incidentNotConfirmed: Self = "incident_not_confirmed"
     public static let summaryMissing: Self = "summary_missing"
+    public static let incidentMerged: Self = "incident_merged"
+    /// A merge names one incident twice.
+    public static let mergeIntoItself: Self = "merge_into_itself"
+    /// A confirmed incident cannot be merged into a candidate: merge the candidate into it instead.
+    public static let mergeIntoCandidate: Self = "merge_into_candidate"
     // Devices
     public static let deviceNotInIncident: Self = "device_not_in_incident"
     public static let deviceAlreadyIsolated: Self = "device_already_isolated"

@@ -20,6 +20,11 @@ public enum IncidentStatus: String, Sendable, Codable {
     case dismissed
     /// A confirmed incident that has been handled.
     case resolved
+    /// Merged into another incident about the same attack (`mergedInto`), which holds its signals from then on.
+    case merged
+
+    /// Dismissed, resolved or merged: no signal joins it and no command changes it any more.
+    public var isClosed: Bool { self == .dismissed || self == .resolved || self == .merged }
 }
 
 /// How a dismissed incident was classified.
@@ -53,6 +58,8 @@ public struct Incident: Hashable, Sendable, Codable {
     public var closedBy: String?
     public var closingNote: String?
     public var dismissal: DismissalClassification?
+    /// The incident this one was merged into.
+    public var mergedInto: IncidentID?
 
     public func involves(_ device: DeviceID) -> Bool { devices.contains(device) }
 }
@@ -177,6 +184,109 @@ public struct IncidentResolved: DomainEventPayload {
     public var resolvedAt: Date
 }
 
+/// Another incident about the same attack was merged into this one (stream of the incident that remains): the merged
+/// incident's signals, devices, entities and sources are this incident's from now on.
+public struct IncidentAbsorbed: DomainEventPayload {
+    public static let eventType = "IncidentAbsorbed"
+    public var incidentID: IncidentID
+    /// The incident merged into this one.
+    public var absorbed: IncidentID
+    public var signals: [SignalID]
+    public var devices: [DeviceID]
+    public var entities: SignalEntities
+    public var sources: [SignalSource]
+    /// The highest severity of the merged incident's signals.
+    public var severity: Severity
+    /// The candidate priority from now on, when the merge raises it (the higher of the two candidates'); nil for a
+    /// confirmed incident, whose priority is the analyst's, or when it does not change.
+    public var candidatePriority: Priority?
+    public var reason: String
+    public var mergedBy: String
+    public var mergedAt: Date
+
+    public init(
+        incidentID: IncidentID, absorbed: IncidentID, signals: [SignalID], entities: SignalEntities, sources: [SignalSource], severity: Severity,
+        candidatePriority: Priority?, reason: String, mergedBy: String, mergedAt: Date
+    ) {
+        self.incidentID = incidentID
+        self.absorbed = absorbed
+        self.signals = signals
+        self.devices = entities.devices
+        self.entities = entities
+        self.sources = sources
+        self.severity = severity
+        self.candidatePriority = candidatePriority
+        self.reason = reason
+        self.mergedBy = mergedBy
+        self.mergedAt = mergedAt
+    }
+}
+
+/// This incident was merged into another about the same attack (its own stream): it is closed, its signals continue in
+/// `into`, and its SLA timers stop as merged (the other incident's timers run on).
+public struct IncidentMerged: DomainEventPayload {
+    public static let eventType = "IncidentMerged"
+    public var incidentID: IncidentID
+    public var into: IncidentID
+    public var reason: String
+    public var mergedBy: String
+    public var mergedAt: Date
+
+    public init(incidentID: IncidentID, into: IncidentID, reason: String, mergedBy: String, mergedAt: Date) {
+        self.incidentID = incidentID
+        self.into = into
+        self.reason = reason
+        self.mergedBy = mergedBy
+        self.mergedAt = mergedAt
+    }
+}
+
+/// Merging one incident into another: the one rule for the SOC's merge command and the correlator's automatic merge
+/// of candidates.
+public enum IncidentMerge {
+    /// The events of merging `absorbed` into `survivor`: first the survivor takes the signals (its stream), then the
+    /// absorbed incident closes as merged (its stream). In this order a fold of the log never sees signals without
+    /// an incident.
+    ///
+    /// Refused: either incident missing (or of another tenant), the same incident twice, a closed one (dismissed,
+    /// resolved or merged), or a confirmed incident into a candidate (merge the candidate into it instead: a merge
+    /// never takes an analyst's confirmation back).
+    public static func decide(
+        _ absorbed: Incident?, into survivor: Incident?, reason: String, by: Principal, at: Date
+    ) throws(DomainError) -> [DomainEvent] {
+        guard let absorbed, let survivor else { throw DomainError(.incidentNotFound, .notFound, "incident not found") }
+        guard absorbed.id != survivor.id else {
+            throw DomainError(.mergeIntoItself, .invalid, "an incident cannot be merged into itself: name the other incident in `into`")
+        }
+        try IncidentDecider.refuseIfClosed(absorbed)
+        try IncidentDecider.refuseIfClosed(survivor)
+        if absorbed.status == .confirmed, survivor.status == .open {
+            throw DomainError(
+                .mergeIntoCandidate, .conflict,
+                "incident \(absorbed.id) is confirmed and \(survivor.id) is a candidate: merge \(survivor.id) into \(absorbed.id) instead")
+        }
+        let text = try IncidentDecider.requiredText(reason, .reasonMissing, "a reason is required to merge incidents")
+        let raised = survivor.status == .open && absorbed.candidatePriority > survivor.candidatePriority ? absorbed.candidatePriority : nil
+        return events(
+            absorbed: absorbed.id, into: survivor.id, signals: absorbed.signals, entities: absorbed.entities, sources: absorbed.sources,
+            severity: absorbed.highestSeverity, candidatePriority: raised, reason: text, by: by.id, at: at)
+    }
+
+    /// The two events of a merge decided elsewhere (the correlator decides on its own state).
+    public static func events(
+        absorbed: IncidentID, into survivor: IncidentID, signals: [SignalID], entities: SignalEntities, sources: [SignalSource],
+        severity: Severity, candidatePriority: Priority?, reason: String, by: String, at: Date
+    ) -> [DomainEvent] {
+        [
+            .incidentAbsorbed(
+                IncidentAbsorbed(
+                    incidentID: survivor, absorbed: absorbed, signals: signals, entities: entities, sources: sources, severity: severity,
+                    candidatePriority: candidatePriority, reason: reason, mergedBy: by, mergedAt: at)),
+            .incidentMerged(IncidentMerged(incidentID: absorbed, into: survivor, reason: reason, mergedBy: by, mergedAt: at)),
+        ]
+    }
+}
+
 // MARK: Decider
 
 /// The incident aggregate (stream `incident:<id>`): triage by the SOC.
@@ -226,6 +336,9 @@ public enum IncidentDecider: Decider {
         switch incident.status {
         case .dismissed: throw DomainError(.incidentDismissed, .conflict, "incident \(incident.id) was dismissed")
         case .resolved: throw DomainError(.incidentResolved, .conflict, "incident \(incident.id) is resolved")
+        case .merged:
+            throw DomainError(
+                .incidentMerged, .conflict, "incident \(incident.id) was merged into \(incident.mergedInto?.description ?? "another incident")")
         case .open, .confirmed: return
         }
     }
@@ -278,6 +391,23 @@ public enum IncidentDecider: Decider {
             s.closingNote = e.resolution
             s.closedAt = e.resolvedAt
             s.closedBy = e.resolvedBy
+            return s
+        case .incidentAbsorbed(let e):
+            guard var s = state else { return state }
+            for signal in e.signals where !s.signals.contains(signal) { s.signals.append(signal) }
+            for d in e.devices where !s.devices.contains(d) { s.devices.append(d) }
+            for source in e.sources where !s.sources.contains(source) { s.sources.append(source) }
+            s.entities.merge(e.entities)
+            s.highestSeverity = max(s.highestSeverity, e.severity)
+            if let raised = e.candidatePriority { s.candidatePriority = max(s.candidatePriority, raised) }
+            return s
+        case .incidentMerged(let e):
+            guard var s = state else { return state }
+            s.status = .merged
+            s.mergedInto = e.into
+            s.closingNote = e.reason
+            s.closedAt = e.mergedAt
+            s.closedBy = e.mergedBy
             return s
         default:
             return state

@@ -7,6 +7,7 @@ import Foundation
 ///   recomputes a running timer's deadline from its start with the new priority — unless the old deadline had
 ///   already passed when the change came: a breach stands and is never undone.
 /// - Confirmation stops triage and, for P1/P2, starts notify and contain.
+/// - A merge into another incident stops every running timer as merged (compliance does not count it as met).
 /// - Dismissal stops triage; isolation stops contain; resolution stops a running contain timer; delivery to Dynamic
 ///   stops notify. Repeated facts change nothing (the first stop counts).
 public struct IncidentSlaTimers: Hashable, Sendable {
@@ -65,6 +66,8 @@ public struct IncidentSlaTimers: Hashable, Sendable {
             }
         case .dismissed(let at):
             stop(.triage, at: at, by: .dismissed, terms: terms)
+        case .merged(let at):
+            for target in timers.keys { stop(target, at: at, by: .merged, terms: terms) }
         case .resolved(let at):
             stop(.contain, at: at, by: .resolved, terms: terms)
         case .contained(let at):

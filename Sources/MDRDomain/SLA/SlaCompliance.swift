@@ -22,7 +22,8 @@ public struct SlaComplianceReport: Hashable, Sendable, Codable {
     public var perTarget: [SlaTargetKind: SlaComplianceFigures]
     /// Per target kind and priority: the rows of the policy table.
     public var perTargetAndPriority: [SlaTargetKind: [Priority: SlaComplianceFigures]]
-    /// Mean time to acknowledge: opened → confirmed or dismissed, real seconds; nil without stopped triage timers.
+    /// Mean time to acknowledge: opened → confirmed or dismissed, real seconds; nil without stopped triage timers (a
+    /// merge is no acknowledgement).
     public var mttaSeconds: Double?
     /// Mean time to contain: confirmed → device isolated, real seconds; nil without isolations. Contain timers
     /// stopped by a resolution without isolation are left out (nothing was contained).
@@ -35,14 +36,18 @@ public struct SlaComplianceReport: Hashable, Sendable, Codable {
 /// tenant's, an SLA's, a month's).
 public enum SlaCompliance {
     /// The report of `timers` as they stand at `now`.
+    ///
+    /// A timer stopped by a merge in time is left out: nothing was met, the other incident's timer counts. One that
+    /// was already overdue at the merge counts as breached.
     public static func report(_ timers: [SlaTimer], at now: Date) -> SlaComplianceReport {
+        let timers = timers.filter { !($0.stoppedBy == .merged && $0.status(at: now) != .breached) }
         var perTarget: [SlaTargetKind: SlaComplianceFigures] = [:]
         var perTargetAndPriority: [SlaTargetKind: [Priority: SlaComplianceFigures]] = [:]
         for (target, group) in Dictionary(grouping: timers, by: \.target) {
             perTarget[target] = figures(group, at: now)
             perTargetAndPriority[target] = Dictionary(grouping: group, by: \.priority).mapValues { figures($0, at: now) }
         }
-        let acknowledged = timers.filter { $0.target == .triage }.compactMap { t in t.stoppedAt.map { $0.timeIntervalSince(t.startedAt) } }
+        let acknowledged = timers.filter { $0.target == .triage && $0.stoppedBy != .merged }.compactMap { t in t.stoppedAt.map { $0.timeIntervalSince(t.startedAt) } }
         let contained = timers.filter { $0.target == .contain && $0.stoppedBy == .contained }
             .compactMap { t in t.stoppedAt.map { $0.timeIntervalSince(t.startedAt) } }
         let breaches = timers.filter { $0.status(at: now) == .breached }

@@ -5,7 +5,7 @@ extension SlaFact {
     /// that a deadline passed.
     public static let eventTypes: [String] = [
         IncidentOpened.eventType, IncidentPriorityRaised.eventType, IncidentConfirmed.eventType, IncidentDismissed.eventType,
-        IncidentResolved.eventType, DeviceIsolated.eventType, FileQuarantined.eventType, NotificationDelivered.eventType,
+        IncidentResolved.eventType, IncidentAbsorbed.eventType, IncidentMerged.eventType, DeviceIsolated.eventType, FileQuarantined.eventType, NotificationDelivered.eventType,
     ]
 
     /// The incident an event concerns and the SLA fact it is, or nil for events that move no timer.
@@ -21,6 +21,9 @@ extension SlaFact {
         case .incidentConfirmed(let e): (e.incidentID, .confirmed(priority: e.priority, at: e.confirmedAt))
         case .incidentDismissed(let e): (e.incidentID, .dismissed(at: e.dismissedAt))
         case .incidentResolved(let e): (e.incidentID, .resolved(at: e.resolvedAt))
+        // A merge raises the remaining candidate's priority to the merged one's, if that was higher.
+        case .incidentAbsorbed(let e): e.candidatePriority.map { (e.incidentID, .priorityChanged(to: $0, at: e.mergedAt)) }
+        case .incidentMerged(let e): (e.incidentID, .merged(at: e.mergedAt))
         case .deviceIsolated(let e): (e.incidentID, .contained(at: e.isolatedAt))
         // Stopping the process and quarantining its file contains the attack too (the ransomware case).
         case .fileQuarantined(let e): (e.incidentID, .contained(at: e.quarantinedAt))

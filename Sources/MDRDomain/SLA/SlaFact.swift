@@ -11,6 +11,8 @@ public enum SlaFact: Hashable, Sendable {
     case confirmed(priority: Priority, at: Date)
     /// An analyst dismissed the incident: triage stops.
     case dismissed(at: Date)
+    /// The incident was merged into another: its running timers stop (the other incident's run on).
+    case merged(at: Date)
     /// The incident was resolved: a running contain timer stops (the threat was handled without isolation).
     case resolved(at: Date)
     /// A device was isolated for the incident: contain stops.

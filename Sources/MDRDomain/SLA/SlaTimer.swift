@@ -3,6 +3,9 @@ import Foundation
 /// What stopped a timer.
 public enum SlaStop: String, Sendable, Codable {
     case confirmed, dismissed, contained, resolved, notified
+    /// The incident was merged into another, whose timers run on: a timer stopped so is not counted as met
+    /// (compliance leaves it out), but a breach before the merge stands.
+    case merged
 }
 
 /// Where a timer stands at an instant.

@@ -137,6 +137,21 @@ extension APIHandler {
         return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
     }
 
+    func mergeIncident(_ input: Operations.MergeIncident.Input) async throws -> Operations.MergeIncident.Output {
+        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
+        let id = try incidentID(input.path.incidentId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        guard let into = IncidentID(body.into) else {
+            throw DomainError(.invalidField, .invalid, "into: '\(body.into.prefix(80))' is not an incident id")
+        }
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline {
+            try await commands.mergeIncident(tenant: tenant, incident: id, into: into, reason: body.reason, context: context)
+        }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+    }
+
     func resolveIncident(_ input: Operations.ResolveIncident.Input) async throws -> Operations.ResolveIncident.Output {
         let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
         let id = try incidentID(input.path.incidentId)

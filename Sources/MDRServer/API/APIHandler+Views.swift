@@ -139,7 +139,7 @@ extension Components.Schemas.IncidentListItem {
             severity: .init(rawValue: i.severity.rawValue)!, summary: i.summary, openedAt: i.openedAt, confirmedAt: i.confirmedAt,
             confirmedBy: i.confirmedBy, closedAt: i.closedAt, closedBy: i.closedBy, closingNote: i.closingNote,
             dismissal: i.dismissal.map { .init(rawValue: $0.rawValue)! }, devices: i.devices.map(\.rawValue), users: i.users,
-            sources: i.sources.map { .init(rawValue: $0.rawValue)! }, signalCount: i.signalCount)
+            sources: i.sources.map { .init(rawValue: $0.rawValue)! }, signalCount: i.signalCount, mergedInto: i.mergedInto?.description)
     }
 }
 
