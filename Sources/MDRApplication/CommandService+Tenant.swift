@@ -72,6 +72,16 @@ extension CommandService {
         }
     }
 
+    /// The SOC's tuning: from which severity each named source's signals open incidents for this tenant.
+    public func setOpeningThresholds(tenant: TenantID, _ thresholds: [OpeningThreshold], reason: String, context: CommandContext)
+        async throws -> CommandOutcome<Tenant>
+    {
+        let named = thresholds.map { "\($0.source.rawValue)=\($0.severity.rawValue)" }.sorted()
+        return try await decideOnTenant(tenant, context: context, fingerprint: ["opening-thresholds"] + named + [reason]) {
+            .setOpeningThresholds(thresholds, reason: reason, by: context.principal, at: $0)
+        }
+    }
+
     /// The one path of the commands on an onboarded tenant: decide on the tenant stream, answer with the tenant after.
     private func decideOnTenant(
         _ tenant: TenantID, context: CommandContext, fingerprint: [String], command: @escaping (Date) -> TenantDecider.Command

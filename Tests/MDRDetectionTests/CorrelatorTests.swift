@@ -203,6 +203,23 @@ import MDRDomain
         #expect(log.incidents.map(\.candidatePriority) == [.p4])
     }
 
+    /// A tenant's own thresholds (the SOC's tuning, in its log) replace the defaults for the sources they name, from
+    /// where they were set on.
+    @Test func aTenantsOwnThresholdsReplaceTheDefaultsForTheSourcesTheyName() {
+        var log = Log()
+        log.ingest(Self.signal("accept-1", .firewall, severity: .low, ips: ["10.0.0.42"]))
+        #expect(log.incidents.isEmpty)
+        log.append(
+            .openingThresholdsSet(
+                OpeningThresholdsSet(
+                    thresholds: [OpeningThreshold(source: .firewall, severity: .low), OpeningThreshold(source: .endpoint, severity: .high)],
+                    reason: "tuning", setBy: "soc:anna", setAt: Self.t0)))
+        log.ingest(Self.signal("accept-2", .firewall, severity: .low, minutes: 1, ips: ["10.0.0.77"]))
+        log.ingest(Self.signal("noisy", .endpoint, severity: .medium, minutes: 2, devices: [Self.ws43]))
+        log.ingest(Self.signal("av", .antivirus, severity: .low, minutes: 3, hashes: [String(repeating: "d", count: 64)]))
+        #expect(log.partition == [["accept-2"], ["av"]], "the firewall's low log opens; the endpoint's medium no longer; antivirus as before")
+    }
+
     @Test func loopbackAndLinkLocalAddressesDoNotJoinUnrelatedMachines() {
         var log = Log()
         log.ingest(Self.signal("a", devices: [Self.ws42], ips: ["127.0.0.1", "fe80::1", "169.254.10.1"]))

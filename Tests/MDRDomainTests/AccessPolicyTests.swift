@@ -16,6 +16,7 @@ import Testing
         .manageTenant: [.dynamic],
         .readTenant: [.soc, .dynamic, .customer],
         .manageSuppressionRules: [.soc],
+        .tuneCorrelation: [.soc],
         .readSuppressionRules: [.soc, .dynamic],
         .readNotifications: [.soc, .dynamic, .customer],
         .acknowledgeNotification: [.soc, .dynamic, .customer],

@@ -140,12 +140,15 @@ import Testing
             .deviceOffboarded(DeviceOffboarded(deviceID: Fixtures.ws42, monitoredUntil: t, reason: "replaced", offboardedBy: "dynamic:piet", recordedAt: t)),
             .deviceOffboarded(DeviceOffboarded(deviceID: Fixtures.ws43, monitoredUntil: t, reason: nil, offboardedBy: "dynamic:piet", recordedAt: t)),
             .consentGranted(ConsentGranted(consent: Fixtures.consent, recordedBy: "dynamic:piet", recordedAt: t)),
+            .openingThresholdsSet(
+                OpeningThresholdsSet(
+                    thresholds: [OpeningThreshold(source: .firewall, severity: .low)], reason: "tuning", setBy: "soc:anna", setAt: t)),
         ]
     }()
 
     @Test func theSamplesCoverEveryKnownEventType() {
         #expect(Set(Self.everyEvent.map(\.type)) == Set(EventCodec.knownTypes))
-        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7 + 2 + 1 + 2)
+        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7 + 2 + 1 + 2 + 1)
     }
 
     @Test(arguments: everyEvent)
@@ -162,7 +165,7 @@ import Testing
             "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceOffboarded", "DeviceReleaseFailed", "DeviceReleaseRequested", "DeviceReleased",
             "EDRActionSubmitted", "FileQuarantineFailed", "FileQuarantineRequested", "FileQuarantined", "HandedOverToSoc", "HealthCheckRecorded",
             "IncidentAbsorbed", "IncidentConfirmed", "IncidentDismissed", "IncidentMerged", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "MonitoringActivated",
-            "NoticeGiven", "NotificationAcknowledged", "NotificationAttemptFailed", "NotificationDelivered", "NotificationFailed", "RollOutCompleted",
+            "NoticeGiven", "NotificationAcknowledged", "NotificationAttemptFailed", "NotificationDelivered", "NotificationFailed", "OpeningThresholdsSet", "RollOutCompleted",
             "SignalAttached", "SignalIngested", "SignalUpdated", "SlaBreached", "SuppressionRuleAdded", "SuppressionRuleExpired", "TenantOnboarded",
         ])
         #expect(Self.everyEvent.allSatisfy { $0.schemaVersion == 1 })

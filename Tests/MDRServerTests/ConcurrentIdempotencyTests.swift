@@ -72,6 +72,8 @@ import Testing
         let rule = try await pair("\(base)/suppression-rules", soc, ["match": ["device": "scanner-1"], "reason": "vulnerability scanner"])
         let ruleID = try #require(rule.json["ruleId"] as? String, "\(rule.text)")
         try await pair("\(base)/suppression-rules/\(ruleID)/expire", soc, [String: Any]())
+        try await pair(
+            "\(base)/correlation/opening-thresholds", soc, ["thresholds": [["source": "firewall", "severity": "low"]], "reason": "tuning period"])
 
         // An incident confirmed, a device isolated and released, a file quarantined, the incident resolved.
         let confirmed = try await first.openIncident(tenant, device: "ws-7001", alert: "da-2")

@@ -51,6 +51,7 @@ import Yams
         "dismissIncident": { _ in json(["classification": "false_positive", "reason": "admin script"]) },
         "resolveIncident": { _ in json(["resolution": "reimaged"]) },
         "mergeIncident": { r in json(["into": r.incident, "reason": "same attack"]) },
+        "setOpeningThresholds": { _ in json(["thresholds": [["source": "firewall", "severity": "low"]], "reason": "tuning"]) },
         "isolateDevice": { r in json(["incidentId": r.incident, "comment": "contain"]) },
         "releaseDevice": { _ in json(["reason": "clean"]) },
         "stopAndQuarantineFile": { r in

@@ -23,7 +23,7 @@ public struct CorrelationProcessor: TenantLogProcessor {
     public let eventTypes: Set<String> = [
         SignalIngested.eventType, IncidentOpened.eventType, SignalAttached.eventType, IncidentPriorityRaised.eventType,
         IncidentConfirmed.eventType, IncidentDismissed.eventType, IncidentResolved.eventType, IncidentAbsorbed.eventType,
-        IncidentMerged.eventType,
+        IncidentMerged.eventType, OpeningThresholdsSet.eventType,
     ]
     public var initialState: State { State(correlator: .init(), mergingAfter: 0) }
     public let actor = Correlator.actor

@@ -5,8 +5,9 @@ import MDRDomain
 ///
 /// The rules, in the order they apply to a newly ingested signal:
 /// - Suppressed signals, and signals that name no entity, are counted, not escalated.
-/// - A signal below its source's opening threshold (`Configuration.openingThreshold`: informational everywhere, and a
-///   firewall's low logs — traffic and accept logs without a threat verdict) never opens an incident: it joins one
+/// - A signal below its source's opening threshold (`Configuration.openingThresholds`, unless the SOC tuned the tenant's
+///   own with `OpeningThresholdsSet`: informational everywhere, and a firewall's low logs — traffic and accept logs
+///   without a threat verdict) never opens an incident: it joins one
 ///   that shares an entity, as **context** (shown, but adding no entity, source, severity or stage: an accept log from
 ///   a NAT address must not pull unrelated hosts into the incident, nor raise its priority), or it is only counted.
 /// - A signal is **linked** to an open (or confirmed) incident when it shares an entity — device, user, IP address or
@@ -49,9 +50,10 @@ public struct Correlator: Sendable {
             self.openingThresholds = openingThresholds
         }
 
-        /// Whether `signal` may open an incident (and count in one), or only join one as context.
-        public func opens(_ signal: Signal) -> Bool {
-            signal.severity > .informational && signal.severity >= (openingThresholds[signal.source] ?? .low)
+        /// Whether `signal` may open an incident (and count in one), or only join one as context. A tenant's own
+        /// thresholds (`tenant`, the SOC's tuning) replace the defaults for the sources they name.
+        public func opens(_ signal: Signal, tenant: [SignalSource: Severity] = [:]) -> Bool {
+            signal.severity > .informational && signal.severity >= (tenant[signal.source] ?? openingThresholds[signal.source] ?? .low)
         }
     }
 
@@ -137,6 +139,8 @@ public struct Correlator: Sendable {
         var closedByEntity: [EntityKey: Closed] = [:]
         var opened = 0
         var closed = 0
+        /// The tenant's own opening thresholds (`OpeningThresholdsSet`).
+        public var openingThresholds: [SignalSource: Severity] = [:]
 
         struct Closed: Sendable, Equatable {
             var id: IncidentID
@@ -208,6 +212,8 @@ public struct Correlator: Sendable {
             if let raised = e.candidatePriority { survivor.priority = max(survivor.priority, raised) }
             for key in survivor.seen.keys { s.openByEntity[key, default: []].insert(e.incidentID) }
             s.open[e.incidentID] = survivor
+        case .openingThresholdsSet(let e):
+            s.openingThresholds = Dictionary(e.thresholds.map { ($0.source, $0.severity) }, uniquingKeysWith: { _, last in last })
         case .incidentMerged(let e):
             // Its entities live on in the incident it was merged into: it is no closed incident to follow on from.
             guard let merged = s.open.removeValue(forKey: e.incidentID) else { return }
@@ -269,7 +275,7 @@ public struct Correlator: Sendable {
     public func decide(_ ingested: SignalIngested, _ state: State, newIncidentID: IncidentID, rules: Rules = .merging) -> [DomainEvent] {
         let signal = ingested.signal
         guard ingested.suppressedBy == nil, !signal.entities.isEmpty else { return [] }
-        let context = !configuration.opens(signal)
+        let context = !configuration.opens(signal, tenant: state.openingThresholds)
         let keys = EntityKey.keys(of: signal.entities)
         let tactics = MitreCatalog.tactics(of: signal)
 

@@ -50,6 +50,8 @@ public enum Action: String, Sendable, CaseIterable {
     case readTenant
     case manageSuppressionRules
     case readSuppressionRules
+    /// Per-tenant opening thresholds of the correlator: the SOC's tuning, like suppression rules.
+    case tuneCorrelation
     case readNotifications
     case acknowledgeNotification
     /// Enrol and offboard monitored devices: a connector syncing from the EDR, or Dynamic by hand.
@@ -68,7 +70,7 @@ public enum AccessPolicy {
         case .triageIncident, .isolateDevice, .releaseDevice: [.soc]
         case .onboardTenant, .manageTenant: [.dynamic]
         case .readTenant: [.soc, .dynamic, .customer]
-        case .manageSuppressionRules: [.soc]
+        case .manageSuppressionRules, .tuneCorrelation: [.soc]
         // Tuning is the SOC's business: customers do not see the rules.
         case .readSuppressionRules: [.soc, .dynamic]
         // Customers see (and acknowledge) only what was sent to them; the API filters Dynamic's notices out.

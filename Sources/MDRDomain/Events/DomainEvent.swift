@@ -53,6 +53,7 @@ public enum DomainEvent: Sendable, Equatable {
     case deviceEnrolled(DeviceEnrolled)
     case deviceOffboarded(DeviceOffboarded)
     case consentGranted(ConsentGranted)
+    case openingThresholdsSet(OpeningThresholdsSet)
 
     /// The payload, type-erased.
     public var payload: any DomainEventPayload {
@@ -95,6 +96,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .deviceEnrolled(let e): e
         case .deviceOffboarded(let e): e
         case .consentGranted(let e): e
+        case .openingThresholdsSet(let e): e
         }
     }
 
@@ -132,7 +134,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .fileQuarantined(let e): .device(e.deviceID)
         case .fileQuarantineFailed(let e): .device(e.deviceID)
         case .healthCheckRecorded, .rollOutCompleted, .handedOverToSoc, .monitoringActivated, .contactsUpdated, .consentWithdrawn,
-            .consentGranted, .noticeGiven:
+            .consentGranted, .noticeGiven, .openingThresholdsSet:
             .tenant
         case .deviceEnrolled, .deviceOffboarded: .deviceInventory
         }
@@ -206,6 +208,7 @@ public enum EventCodec {
             entry(DeviceEnrolled.self, DomainEvent.deviceEnrolled),
             entry(DeviceOffboarded.self, DomainEvent.deviceOffboarded),
             entry(ConsentGranted.self, DomainEvent.consentGranted),
+            entry(OpeningThresholdsSet.self, DomainEvent.openingThresholdsSet),
         ])
     }()
 

@@ -275,6 +275,9 @@ extension TenantDecider {
             }
             let end = Contract.endDate(initialTermEnd: contract.initialTermEnd, noticeReceivedOn: receivedOn)
             return [.noticeGiven(NoticeGiven(receivedOn: receivedOn, channel: channel, endDate: end, recordedBy: by.id, recordedAt: at))]
+
+        case .setOpeningThresholds(let thresholds, let reason, let by, let at):
+            return try openingThresholds(thresholds, reason: reason, tenant: tenant, by: by, at: at)
         }
     }
 
@@ -305,6 +308,9 @@ extension TenantDecider {
             return tenant
         case .noticeGiven(let e):
             tenant.notice = ContractNotice(receivedOn: e.receivedOn, channel: e.channel, recordedBy: e.recordedBy, recordedAt: e.recordedAt)
+            return tenant
+        case .openingThresholdsSet(let e):
+            tenant.openingThresholds = e.thresholds.isEmpty ? nil : e.thresholds
             return tenant
         default:
             return tenant

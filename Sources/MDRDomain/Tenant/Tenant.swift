@@ -22,6 +22,8 @@ public struct Tenant: Hashable, Sendable, Codable {
     public var onboarding: OnboardingProgress? = nil
     /// Written notice of termination, once received.
     public var notice: ContractNotice? = nil
+    /// The SOC's tuning of which signals open incidents (`OpeningThresholdsSet`); nil or empty: the service's defaults.
+    public var openingThresholds: [OpeningThreshold]? = nil
 
     /// Where onboarding stands (empty progress right after onboarding).
     public var onboardingProgress: OnboardingProgress { onboarding ?? OnboardingProgress() }
@@ -85,6 +87,8 @@ public enum TenantDecider: Decider {
         case grantConsent(InterventionConsent, by: Principal, at: Date)
         /// Written notice of termination received on a date, through a channel.
         case giveNotice(receivedOn: CalendarDate, channel: NoticeChannel, by: Principal, at: Date)
+        /// The SOC's tuning: from which severity each named source opens incidents (the others keep the defaults).
+        case setOpeningThresholds([OpeningThreshold], reason: String, by: Principal, at: Date)
     }
     public typealias Event = DomainEvent
 

@@ -95,6 +95,20 @@ extension APIHandler {
         return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
     }
 
+    func setOpeningThresholds(_ input: Operations.SetOpeningThresholds.Input) async throws -> Operations.SetOpeningThresholds.Output {
+        let (principal, tenant) = try authorize(.tuneCorrelation, tenant: input.path.tenantId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        let thresholds = body.thresholds.map {
+            OpeningThreshold(source: SignalSource(rawValue: $0.source.rawValue)!, severity: Severity(rawValue: $0.severity.rawValue)!)
+        }
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline {
+            try await commands.setOpeningThresholds(tenant: tenant, thresholds, reason: body.reason, context: context)
+        }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
+    }
+
     // MARK: Contract lookup
 
     func getContract(_ input: Operations.GetContract.Input) async throws -> Operations.GetContract.Output {

@@ -104,7 +104,8 @@ extension Components.Schemas.Tenant {
             afterHoursRoute: .init(
                 channel: .init(rawValue: t.afterHoursRoute.channel.rawValue)!, address: t.afterHoursRoute.address, note: t.afterHoursRoute.note),
             consent: t.consent.map { .init(grantedBy: $0.grantedBy, grantedOn: $0.grantedOn.description) }, nis2InScope: t.nis2InScope,
-            onboardedAt: t.onboardedAt, onboarding: .init(t.onboardingProgress))
+            onboardedAt: t.onboardedAt, onboarding: .init(t.onboardingProgress),
+            openingThresholds: t.openingThresholds?.map { .init(source: .init(rawValue: $0.source.rawValue)!, severity: .init(rawValue: $0.severity.rawValue)!) })
     }
 }
 

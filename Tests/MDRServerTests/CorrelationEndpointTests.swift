@@ -9,9 +9,9 @@ import MDRTestSupport
 import PostgresNIO
 import Testing
 
-/// Merging incidents (issue 15): the correlator merges candidates that a signal links, the SOC merges by command, and
-/// the views, the SLA timers and the refusals follow.
-@Suite struct IncidentMergeEndpointTests {
+/// Correlation through the API (issue 15): the correlator merges candidates that a signal links, the SOC merges by
+/// command (the views, the SLA timers and the refusals follow), and the SOC tunes a tenant's opening thresholds.
+@Suite struct CorrelationEndpointTests {
     /// The correlator, then every view, over the tenant's log.
     static func drain(_ api: APIWorld) async throws {
         try await TenantPipeline([ProcessManager(CorrelationProcessor())] + ReadModels.standard(), store: api.services.store, logger: TestDatabase.logger)
@@ -131,6 +131,35 @@ import Testing
             try await Self.ingest(api, "acme-bv", [Fixtures.signal(alert: "logon-2", device: "ws-0042", users: ["anna@acme-bv.example"])])
             try await Self.drain(api)
             #expect(Set(try await incidents(api, "acme-bv").map { $0["status"] as? String }) == ["open", "merged"])
+        }
+    }
+
+    /// The SOC tunes a tenant so that its firewall's low logs open incidents (a tuning period); other tenants keep the
+    /// defaults.
+    @Test func theSOCTunesATenantsOpeningThresholds() async throws {
+        try await APIWorld.run { api in
+            try await api.onboard("acme-bv")
+            try await api.onboard("other-co")
+            let soc = try await api.token(.soc)
+            let body: [String: Any] = ["thresholds": [["source": "firewall", "severity": "low"]], "reason": "tuning: learn the network"]
+            let dynamic = try await api.token(.dynamic)
+            expectProblem(try await api.post("/v1/tenants/acme-bv/correlation/opening-thresholds", token: dynamic, body), .forbidden, "forbidden")
+            expectProblem(
+                try await api.post(
+                    "/v1/tenants/acme-bv/correlation/opening-thresholds", token: soc,
+                    ["thresholds": [["source": "firewall", "severity": "informational"]], "reason": "x"]), .unprocessableContent, "invalid_field")
+            let tuned = try await api.post("/v1/tenants/acme-bv/correlation/opening-thresholds", token: soc, body)
+            #expect(tuned.status == .ok, "\(tuned.text)")
+            #expect(tuned.json["openingThresholds"] as? [[String: String]] == [["source": "firewall", "severity": "low"]])
+            let read = try await api.get("/v1/tenants/acme-bv", token: soc)
+            #expect(read.json["openingThresholds"] as? [[String: String]] == [["source": "firewall", "severity": "low"]], "\(read.text)")
+
+            let accept = Fixtures.signal(alert: "accept-1", device: nil, severity: "low", source: "firewall", ips: ["10.0.0.42"])
+            try await Self.ingest(api, "acme-bv", [accept])
+            try await Self.ingest(api, "other-co", [accept])
+            try await Self.drain(api)
+            #expect(try await incidents(api, "acme-bv").count == 1, "tuned: the low firewall log opens an incident")
+            #expect(try await incidents(api, "other-co").isEmpty, "the default: context only")
         }
     }
 }
