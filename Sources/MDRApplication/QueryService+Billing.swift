@@ -30,7 +30,7 @@ extension QueryService {
         return lines
     }
 
-    private func tenantAndInventory(_ tenant: TenantID) async throws -> (tenant: Tenant, inventory: DeviceInventory)? {
+    func tenantAndInventory(_ tenant: TenantID) async throws -> (tenant: Tenant, inventory: DeviceInventory)? {
         let history = try await store.readStreams(tenant: tenant, [.tenant, .deviceInventory])
         guard let state = TenantDecider.fold(try (history[.tenant] ?? []).map { try $0.decoded() }) else { return nil }
         let inventory = DeviceInventoryDecider.fold(try (history[.deviceInventory] ?? []).map { try $0.decoded() })

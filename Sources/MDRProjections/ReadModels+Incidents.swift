@@ -121,6 +121,17 @@ public struct IncidentPage: Sendable, Equatable {
 }
 
 extension ReadModels {
+    /// Per tenant, its incidents not yet closed (candidates and confirmed); tenants without any are absent.
+    public func openIncidentCounts() async throws -> [TenantID: Int] {
+        var counts: [TenantID: Int] = [:]
+        let rows = try await database.client.query(
+            "SELECT tenant_id, count(*) FROM incident_view WHERE status IN ('open', 'confirmed') GROUP BY tenant_id", logger: logger)
+        for try await (tenant, count) in rows.decode((String, Int64).self) {
+            if let id = TenantID(rawValue: tenant) { counts[id] = Int(count) }
+        }
+        return counts
+    }
+
     static let incidentColumns = """
         tenant_id, incident_id, status, priority, candidate_priority, severity, summary, opened_at, confirmed_at, confirmed_by,
         closed_at, closed_by, closing_note, dismissal, devices, users, sources, signal_count, (extract(epoch FROM opened_at) * 1000000)::bigint,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MDRApplication
 import MDRDomain
+import MDRProjections
 import MDRStore
 
 struct Migrate: AsyncParsableCommand {
@@ -126,7 +127,7 @@ struct Token: AsyncParsableCommand {
 
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenant", abstract: "Onboard and look up tenants.", subcommands: [Onboard.self, Show.self])
+        commandName: "tenant", abstract: "Onboard and look up tenants.", subcommands: [Onboard.self, Show.self, List.self])
 
     struct Onboard: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -195,6 +196,51 @@ struct TenantCommand: AsyncParsableCommand {
                 throw CLIError("tenant_not_found: tenant '\(id)' not found")
             }
             try printJSON(tenant)
+        }
+    }
+}
+
+extension TenantCommand {
+    /// `mdr tenant list`: the portfolio, as `GET /v1/tenants` gives it.
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every tenant as of a date: package, onboarding, contract phase and end, devices, open incidents (JSON or CSV).",
+            discussion: """
+                The contract as known at the end of --on (Europe/Amsterdam; today by default). Filters combine: \
+                --phase initial|indefinite|under_notice|ended, --package, --ends-before YYYY-MM-DD (contracts under notice \
+                ending before it), --onboarding onboarded|rolled_out|handed_over|monitoring_active.
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The date, YYYY-MM-DD (default: today in Europe/Amsterdam).") var on: String?
+        @Option(help: "initial, indefinite, under_notice or ended.") var phase: String?
+        @Option(help: "compliant, veilig or modern.") var package: String?
+        @Option(name: .customLong("ends-before"), help: "Only contracts under notice that end before this date, YYYY-MM-DD.") var endsBefore: String?
+        @Option(help: "onboarded, rolled_out, handed_over or monitoring_active.") var onboarding: String?
+        @Option(help: "json or csv.") var format: String = "json"
+
+        func run() async throws {
+            func parsed<T>(_ name: String, _ raw: String?, _ make: (String) -> T?, _ expected: String) throws -> T? {
+                guard let raw else { return nil }
+                guard let value = make(raw) else { throw ValidationError("--\(name) '\(raw)': expected \(expected)") }
+                return value
+            }
+            let date = try parsed("on", on, CalendarDate.init, "YYYY-MM-DD") ?? BusinessClock.standard.localDate(of: Date())
+            let filter = PortfolioFilter(
+                phase: try parsed("phase", phase, ContractPhase.init(rawValue:), "initial, indefinite, under_notice or ended"),
+                package: try parsed("package", package, ServicePackage.init(rawValue:), "compliant, veilig or modern"),
+                endsBefore: try parsed("ends-before", endsBefore, CalendarDate.init, "YYYY-MM-DD"),
+                onboarding: try parsed("onboarding", onboarding, OnboardingPhase.init(rawValue:), "onboarded, rolled_out, handed_over or monitoring_active"))
+            guard format == "json" || format == "csv" else { throw ValidationError("--format must be json or csv, got '\(format)'") }
+            let page = try await database.withDatabase { db in
+                try await QueryService(store: EventStore(database: db)).portfolio(
+                    on: date, filter: filter, openIncidents: try await ReadModels(database: db).openIncidentCounts())
+            }
+            if format == "csv" {
+                FileHandle.standardOutput.write(Data(PortfolioExport.csv(page.entries).utf8))
+            } else {
+                try printJSON(page.entries)
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ import Testing
         .readTenant: [.soc, .dynamic, .customer],
         .manageSuppressionRules: [.soc],
         .tuneCorrelation: [.soc],
+        .readPortfolio: [.soc, .dynamic],
         .readSuppressionRules: [.soc, .dynamic],
         .readNotifications: [.soc, .dynamic, .customer],
         .acknowledgeNotification: [.soc, .dynamic, .customer],

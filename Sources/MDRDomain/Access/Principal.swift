@@ -48,6 +48,8 @@ public enum Action: String, Sendable, CaseIterable {
     /// Onboarding steps 2–5, contacts, consent withdrawal and notice: Dynamic's part of the contract.
     case manageTenant
     case readTenant
+    /// Every tenant at a glance (`GET /v1/tenants`): Dynamic's customers, the SOC's watch list.
+    case readPortfolio
     case manageSuppressionRules
     case readSuppressionRules
     /// Per-tenant opening thresholds of the correlator: the SOC's tuning, like suppression rules.
@@ -70,6 +72,7 @@ public enum AccessPolicy {
         case .triageIncident, .isolateDevice, .releaseDevice: [.soc]
         case .onboardTenant, .manageTenant: [.dynamic]
         case .readTenant: [.soc, .dynamic, .customer]
+        case .readPortfolio: [.soc, .dynamic]
         case .manageSuppressionRules, .tuneCorrelation: [.soc]
         // Tuning is the SOC's business: customers do not see the rules.
         case .readSuppressionRules: [.soc, .dynamic]
