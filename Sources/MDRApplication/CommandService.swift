@@ -383,6 +383,26 @@ extension CommandService {
         }
     }
 
+    /// Gives the incident to an analyst (a principal id), or unassigns it (nil).
+    public func assignIncident(tenant: TenantID, incident: IncidentID, to assignee: String?, context: CommandContext) async throws
+        -> CommandOutcome<Incident>
+    {
+        try await triage(tenant: tenant, incident: incident, context: context, fingerprint: ["assign", assignee ?? ""]) {
+            .assign(to: assignee, by: context.principal, at: $0)
+        }
+    }
+
+    /// Adds a working note, scrubbed of secrets first (`ContentScrubber`: credentials, URL query strings): the SOC
+    /// pastes command lines and links into notes, and the log keeps what it is given for years.
+    public func addIncidentNote(tenant: TenantID, incident: IncidentID, text: String, context: CommandContext) async throws
+        -> CommandOutcome<Incident>
+    {
+        let scrubbed = ContentScrubber.redactCommandLine(text)
+        return try await triage(tenant: tenant, incident: incident, context: context, fingerprint: ["note", text]) {
+            .addNote(text: scrubbed, by: context.principal, at: $0)
+        }
+    }
+
     /// Merges `incident` into `into` (two incidents found to be one attack): `into` takes its signals, `incident` closes
     /// as merged. The result is the incident that remains. Refusals: `IncidentMerge.decide`.
     public func mergeIncident(

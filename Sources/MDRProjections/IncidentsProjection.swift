@@ -33,6 +33,8 @@ public struct IncidentsProjection: Projection {
         case closed(
             incident: IncidentID, status: IncidentStatus, dismissal: DismissalClassification?, note: String, by: String, at: Date,
             mergedInto: IncidentID? = nil)
+        /// The analyst who owns it (nil: nobody).
+        case assigned(incident: IncidentID, assignee: String?)
         /// A timeline entry; `incident` nil for a release, which belongs to the device's last isolation.
         case timeline(incident: IncidentID?, device: DeviceID?, summary: String)
     }
@@ -106,6 +108,13 @@ public struct IncidentsProjection: Projection {
                     incident: e.incidentID, device: nil,
                     summary: "incident \(e.absorbed) merged into this one (\(e.signals.count) signals): \(e.reason)")
             ]
+        case .incidentAssigned(let e):
+            return [
+                .assigned(incident: e.incidentID, assignee: e.assignee),
+                .timeline(incident: e.incidentID, device: nil, summary: e.assignee.map { "assigned to \($0)" } ?? "unassigned"),
+            ]
+        case .incidentNoteAdded(let e):
+            return [.timeline(incident: e.incidentID, device: nil, summary: "note: \(e.text)")]
         case .incidentMerged(let e):
             return [
                 .closed(incident: e.incidentID, status: .merged, dismissal: nil, note: e.reason, by: e.mergedBy, at: e.mergedAt, mergedInto: e.into),
@@ -197,6 +206,9 @@ private struct Page {
     var attached: [IncidentID: (devices: [DeviceID], severity: Severity, position: Int64)] = [:]
     var attachedOrder: [IncidentID] = []
     var priorities: [IncidentID: Priority] = [:]
+    /// The last assignment of each incident on the page, in first-assigned order.
+    var assignments: [IncidentID: String?] = [:]
+    var assignmentOrder: [IncidentID] = []
     var confirmed: [(incident: IncidentID, priority: Priority, summary: String, by: String, at: Date, position: Int64)] = []
     var closed:
         [(
@@ -233,6 +245,9 @@ private struct Page {
             confirmed.append((incident, priority, summary, by, at, position))
         case .closed(let incident, let status, let dismissal, let note, let by, let at, let mergedInto):
             closed.append((incident, status, dismissal, note, by, at, mergedInto, position))
+        case .assigned(let incident, let assignee):
+            if assignments[incident] == nil { assignmentOrder.append(incident) }
+            assignments[incident] = .some(assignee)
         case .timeline(let incident, let device, let summary):
             timeline.append(
                 (incident, device, position, recorded.type, recorded.recordedAt, recorded.metadata.actor, recorded.metadata.actorName, summary))
@@ -351,6 +366,15 @@ private struct Page {
                             \(closed.map { $0.dismissal?.rawValue ?? "" })::text[], \(closed.map(\.note))::text[], \(closed.map(\.at))::timestamptz[],
                             \(closed.map(\.by))::text[], \(closed.map { $0.mergedInto?.rawValue.uuidString ?? "" })::text[],
                             \(closed.map(\.position))::bigint[]) AS u(id, status, dismissal, note, at, by, merged_into, position)
+                WHERE v.tenant_id = \(t) AND v.incident_id = u.id
+                """, logger: logger)
+        }
+        if !assignmentOrder.isEmpty {
+            let rows = assignmentOrder.map { ($0, assignments[$0]!) }
+            try await connection.query(
+                """
+                UPDATE incident_view v SET assignee = nullif(u.assignee, '')
+                FROM unnest(\(rows.map(\.0.rawValue))::uuid[], \(rows.map { $0.1 ?? "" })::text[]) AS u(id, assignee)
                 WHERE v.tenant_id = \(t) AND v.incident_id = u.id
                 """, logger: logger)
         }

@@ -30,6 +30,8 @@ public struct IncidentSummary: Sendable, Equatable, Codable {
     public var signalCount: Int
     /// The incident a merged one continues in.
     public var mergedInto: IncidentID? = nil
+    /// The analyst who owns it.
+    public var assignee: String? = nil
 }
 
 /// A signal of an incident (`incident_signal_view` with `signal_view`).
@@ -77,9 +79,14 @@ public struct IncidentFilter: Sendable, Equatable {
     public var to: Date?
     public var device: DeviceID?
     public var user: String?
+    /// Assigned to this analyst (a principal id).
+    public var assignee: String?
+    /// Assigned to nobody.
+    public var unassigned: Bool
 
     public init(
-        status: IncidentStatus? = nil, priority: Priority? = nil, from: Date? = nil, to: Date? = nil, device: DeviceID? = nil, user: String? = nil
+        status: IncidentStatus? = nil, priority: Priority? = nil, from: Date? = nil, to: Date? = nil, device: DeviceID? = nil, user: String? = nil,
+        assignee: String? = nil, unassigned: Bool = false
     ) {
         self.status = status
         self.priority = priority
@@ -87,6 +94,8 @@ public struct IncidentFilter: Sendable, Equatable {
         self.to = to
         self.device = device
         self.user = user
+        self.assignee = assignee
+        self.unassigned = unassigned
     }
 }
 
@@ -135,7 +144,7 @@ extension ReadModels {
     static let incidentColumns = """
         tenant_id, incident_id, status, priority, candidate_priority, severity, summary, opened_at, confirmed_at, confirmed_by,
         closed_at, closed_by, closing_note, dismissal, devices, users, sources, signal_count, (extract(epoch FROM opened_at) * 1000000)::bigint,
-        merged_into
+        merged_into, assignee
         """
 
     /// Incidents newest first. `tenants` limits them (nil: every tenant, for the SOC); `limit` is the page size.
@@ -155,6 +164,8 @@ extension ReadModels {
               AND (\(filter.to)::timestamptz IS NULL OR opened_at < \(filter.to)::timestamptz)
               AND (\(device)::text IS NULL OR devices @> ARRAY[\(device)::text])
               AND (\(user)::text IS NULL OR users @> ARRAY[\(user)::text])
+              AND (\(filter.assignee)::text IS NULL OR assignee = \(filter.assignee)::text)
+              AND (NOT \(filter.unassigned)::bool OR assignee IS NULL)
             """
         if let afterMicros, let afterTenant, let afterID {
             query.sql += " AND (opened_at, tenant_id, incident_id) < (to_timestamp(0) + $\(query.binds.count + 1)::bigint * interval '1 microsecond', $\(query.binds.count + 2)::text, $\(query.binds.count + 3)::uuid)"
@@ -237,6 +248,7 @@ extension ReadModels {
         let signalCount = try columns[17].decode(Int32.self)
         let micros = try columns[18].decode(Int64.self)
         let mergedInto = try columns[19].decode(UUID?.self)
+        let assignee = try columns[20].decode(String?.self)
         return (
             IncidentSummary(
                 tenant: TenantID(rawValue: tenant) ?? TenantID(rawValue: "invalid")!, id: IncidentID(rawValue: id),
@@ -245,7 +257,7 @@ extension ReadModels {
                 summary: summary, openedAt: openedAt, confirmedAt: confirmedAt, confirmedBy: confirmedBy, closedAt: closedAt, closedBy: closedBy,
                 closingNote: closingNote, dismissal: dismissal.flatMap(DismissalClassification.init(rawValue:)),
                 devices: devices.compactMap(DeviceID.init(rawValue:)), users: users, sources: sources.compactMap(SignalSource.init(rawValue:)),
-                signalCount: Int(signalCount), mergedInto: mergedInto.map(IncidentID.init(rawValue:))),
+                signalCount: Int(signalCount), mergedInto: mergedInto.map(IncidentID.init(rawValue:)), assignee: assignee),
             micros
         )
     }

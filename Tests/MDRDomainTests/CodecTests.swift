@@ -46,6 +46,8 @@ import Testing
                     incidentID: Fixtures.incidentID(1), absorbed: Fixtures.incidentID(2), signals: [Fixtures.signalID(7)],
                     entities: SignalEntities(devices: [Fixtures.ws43], users: ["anna@acme.example"]), sources: [.microsoft365], severity: .high,
                     candidatePriority: .p2, reason: "one campaign", mergedBy: "soc:anna", mergedAt: t)),
+            .incidentAssigned(IncidentAssigned(incidentID: Fixtures.incidentID(1), assignee: "oidc:anna", assignedBy: "soc:anna", assignedAt: t)),
+            .incidentNoteAdded(IncidentNoteAdded(incidentID: Fixtures.incidentID(1), text: "checked the proxy logs", author: "soc:anna", addedAt: t)),
             .incidentMerged(
                 IncidentMerged(incidentID: Fixtures.incidentID(2), into: Fixtures.incidentID(1), reason: "one campaign", mergedBy: "soc:anna", mergedAt: t)),
             Fixtures.isolationRequested(),
@@ -148,7 +150,7 @@ import Testing
 
     @Test func theSamplesCoverEveryKnownEventType() {
         #expect(Set(Self.everyEvent.map(\.type)) == Set(EventCodec.knownTypes))
-        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7 + 2 + 1 + 2 + 1)
+        #expect(EventCodec.knownTypes.count == 17 + 5 + 4 + 7 + 2 + 1 + 2 + 1 + 2)
     }
 
     @Test(arguments: everyEvent)
@@ -164,7 +166,7 @@ import Testing
             "ConsentGranted", "ConsentWithdrawn", "ContactsUpdated", "DeviceEnrolled",
             "DeviceIsolated", "DeviceIsolationFailed", "DeviceIsolationRequested", "DeviceOffboarded", "DeviceReleaseFailed", "DeviceReleaseRequested", "DeviceReleased",
             "EDRActionSubmitted", "FileQuarantineFailed", "FileQuarantineRequested", "FileQuarantined", "HandedOverToSoc", "HealthCheckRecorded",
-            "IncidentAbsorbed", "IncidentConfirmed", "IncidentDismissed", "IncidentMerged", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "MonitoringActivated",
+            "IncidentAbsorbed", "IncidentAssigned", "IncidentConfirmed", "IncidentDismissed", "IncidentMerged", "IncidentNoteAdded", "IncidentOpened", "IncidentPriorityRaised", "IncidentResolved", "MonitoringActivated",
             "NoticeGiven", "NotificationAcknowledged", "NotificationAttemptFailed", "NotificationDelivered", "NotificationFailed", "OpeningThresholdsSet", "RollOutCompleted",
             "SignalAttached", "SignalIngested", "SignalUpdated", "SlaBreached", "SuppressionRuleAdded", "SuppressionRuleExpired", "TenantOnboarded",
         ])

@@ -96,6 +96,8 @@ import Testing
         let kept = try await first.openIncident(tenant, device: "ws-7003", alert: "da-4")
         let merged = try await first.openIncident(tenant, device: "ws-7004", alert: "da-5")
         try await pair("\(base)/incidents/\(merged)/merge", soc, ["into": kept, "reason": "one intruder"])
+        try await pair("\(base)/incidents/\(kept)/assign", soc, ["assignee": "oidc:anna"])
+        try await pair("\(base)/incidents/\(kept)/notes", soc, ["text": "checked the proxy logs"])
 
         // Consent withdrawn and given again; notice given.
         try await pair("\(base)/consent/withdraw", dynamic, ["withdrawnBy": "Anna de Vries", "reason": "the board decides on isolations"])

@@ -51,6 +51,8 @@ import Yams
         "dismissIncident": { _ in json(["classification": "false_positive", "reason": "admin script"]) },
         "resolveIncident": { _ in json(["resolution": "reimaged"]) },
         "mergeIncident": { r in json(["into": r.incident, "reason": "same attack"]) },
+        "assignIncident": { _ in json(["assignee": "oidc:anna"]) },
+        "addIncidentNote": { _ in json(["text": "checked the proxy logs"]) },
         "setOpeningThresholds": { _ in json(["thresholds": [["source": "firewall", "severity": "low"]], "reason": "tuning"]) },
         "isolateDevice": { r in json(["incidentId": r.incident, "comment": "contain"]) },
         "releaseDevice": { _ in json(["reason": "clean"]) },

@@ -25,6 +25,8 @@ public enum DomainEvent: Sendable, Equatable {
     case incidentResolved(IncidentResolved)
     case incidentAbsorbed(IncidentAbsorbed)
     case incidentMerged(IncidentMerged)
+    case incidentAssigned(IncidentAssigned)
+    case incidentNoteAdded(IncidentNoteAdded)
     case deviceIsolationRequested(DeviceIsolationRequested)
     case deviceIsolated(DeviceIsolated)
     case deviceIsolationFailed(DeviceIsolationFailed)
@@ -69,6 +71,8 @@ public enum DomainEvent: Sendable, Equatable {
         case .incidentResolved(let e): e
         case .incidentAbsorbed(let e): e
         case .incidentMerged(let e): e
+        case .incidentAssigned(let e): e
+        case .incidentNoteAdded(let e): e
         case .deviceIsolationRequested(let e): e
         case .deviceIsolated(let e): e
         case .deviceIsolationFailed(let e): e
@@ -117,6 +121,8 @@ public enum DomainEvent: Sendable, Equatable {
         case .incidentResolved(let e): .incident(e.incidentID)
         case .incidentAbsorbed(let e): .incident(e.incidentID)
         case .incidentMerged(let e): .incident(e.incidentID)
+        case .incidentAssigned(let e): .incident(e.incidentID)
+        case .incidentNoteAdded(let e): .incident(e.incidentID)
         case .deviceIsolationRequested(let e): .device(e.deviceID)
         case .deviceIsolated(let e): .device(e.deviceID)
         case .deviceIsolationFailed(let e): .device(e.deviceID)
@@ -181,6 +187,8 @@ public enum EventCodec {
             entry(IncidentResolved.self, DomainEvent.incidentResolved),
             entry(IncidentAbsorbed.self, DomainEvent.incidentAbsorbed),
             entry(IncidentMerged.self, DomainEvent.incidentMerged),
+            entry(IncidentAssigned.self, DomainEvent.incidentAssigned),
+            entry(IncidentNoteAdded.self, DomainEvent.incidentNoteAdded),
             entry(DeviceIsolationRequested.self, DomainEvent.deviceIsolationRequested),
             entry(DeviceIsolated.self, DomainEvent.deviceIsolated),
             entry(DeviceIsolationFailed.self, DomainEvent.deviceIsolationFailed),

@@ -60,6 +60,10 @@ public struct Incident: Hashable, Sendable, Codable {
     public var dismissal: DismissalClassification?
     /// The incident this one was merged into.
     public var mergedInto: IncidentID?
+    /// The analyst who owns it (a principal id), or nil while nobody does.
+    public var assignee: String? = nil
+    /// The SOC's working notes, oldest first (nil until the first).
+    public var notes: [IncidentNote]? = nil
 
     public func involves(_ device: DeviceID) -> Bool { devices.contains(device) }
 }
@@ -241,6 +245,45 @@ public struct IncidentMerged: DomainEventPayload {
     }
 }
 
+/// An analyst took (or was given) ownership of the incident, or it was left unassigned (`assignee` nil).
+public struct IncidentAssigned: DomainEventPayload {
+    public static let eventType = "IncidentAssigned"
+    public var incidentID: IncidentID
+    public var assignee: String?
+    public var assignedBy: String
+    public var assignedAt: Date
+
+    public init(incidentID: IncidentID, assignee: String?, assignedBy: String, assignedAt: Date) {
+        self.incidentID = incidentID
+        self.assignee = assignee
+        self.assignedBy = assignedBy
+        self.assignedAt = assignedAt
+    }
+}
+
+/// A working note as the incident holds it.
+public struct IncidentNote: Hashable, Sendable, Codable {
+    public var text: String
+    public var author: String
+    public var addedAt: Date
+}
+
+/// The SOC's working note on an incident: what was looked at, what was found. Scrubbed of secrets before it is decided.
+public struct IncidentNoteAdded: DomainEventPayload {
+    public static let eventType = "IncidentNoteAdded"
+    public var incidentID: IncidentID
+    public var text: String
+    public var author: String
+    public var addedAt: Date
+
+    public init(incidentID: IncidentID, text: String, author: String, addedAt: Date) {
+        self.incidentID = incidentID
+        self.text = text
+        self.author = author
+        self.addedAt = addedAt
+    }
+}
+
 /// Merging one incident into another: the one rule for the SOC's merge command and the correlator's automatic merge
 /// of candidates.
 public enum IncidentMerge {
@@ -298,6 +341,10 @@ public enum IncidentDecider: Decider {
         case confirm(priority: Priority, summary: String, by: Principal, at: Date)
         case dismiss(classification: DismissalClassification, reason: String, by: Principal, at: Date)
         case resolve(resolution: String, by: Principal, at: Date)
+        /// Gives the incident to an analyst (a principal id), or leaves it unassigned (nil). Open and confirmed only.
+        case assign(to: String?, by: Principal, at: Date)
+        /// A working note (up to `maxTextLength` characters). On any incident, closed ones included (a post-mortem).
+        case addNote(text: String, by: Principal, at: Date)
     }
 
     public static let initialState: Incident? = nil
@@ -329,6 +376,20 @@ public enum IncidentDecider: Decider {
             }
             let text = try requiredText(resolution, .reasonMissing, "a resolution (what was done) is required to resolve an incident")
             return [.incidentResolved(IncidentResolved(incidentID: incident.id, resolution: text, resolvedBy: by.id, resolvedAt: at))]
+        case .assign(let to, let by, let at):
+            try refuseIfClosed(incident)
+            let assignee = to?.trimmingSpaces
+            if let assignee {
+                guard !assignee.isEmpty, assignee.count <= 200, !assignee.contains(where: \.isNewline) else {
+                    throw DomainError(.invalidField, .invalid, "assignee: the analyst's principal id (1–200 characters), or null to unassign")
+                }
+            }
+            // Already so: nothing to record.
+            guard assignee != incident.assignee else { return [] }
+            return [.incidentAssigned(IncidentAssigned(incidentID: incident.id, assignee: assignee, assignedBy: by.id, assignedAt: at))]
+        case .addNote(let text, let by, let at):
+            let note = try requiredText(text, .invalidField, "text: the note is empty")
+            return [.incidentNoteAdded(IncidentNoteAdded(incidentID: incident.id, text: note, author: by.id, addedAt: at))]
         }
     }
 
@@ -400,6 +461,14 @@ public enum IncidentDecider: Decider {
             s.entities.merge(e.entities)
             s.highestSeverity = max(s.highestSeverity, e.severity)
             if let raised = e.candidatePriority { s.candidatePriority = max(s.candidatePriority, raised) }
+            return s
+        case .incidentAssigned(let e):
+            guard var s = state else { return state }
+            s.assignee = e.assignee
+            return s
+        case .incidentNoteAdded(let e):
+            guard var s = state else { return state }
+            s.notes = (s.notes ?? []) + [IncidentNote(text: e.text, author: e.author, addedAt: e.addedAt)]
             return s
         case .incidentMerged(let e):
             guard var s = state else { return state }

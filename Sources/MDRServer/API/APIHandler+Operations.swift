@@ -152,6 +152,30 @@ extension APIHandler {
         return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
     }
 
+    func assignIncident(_ input: Operations.AssignIncident.Input) async throws -> Operations.AssignIncident.Output {
+        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
+        let id = try incidentID(input.path.incidentId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline {
+            try await commands.assignIncident(tenant: tenant, incident: id, to: body.assignee, context: context)
+        }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+    }
+
+    func addIncidentNote(_ input: Operations.AddIncidentNote.Input) async throws -> Operations.AddIncidentNote.Output {
+        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
+        let id = try incidentID(input.path.incidentId)
+        guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
+        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline {
+            try await commands.addIncidentNote(tenant: tenant, incident: id, text: body.text, context: context)
+        }
+        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+    }
+
     func resolveIncident(_ input: Operations.ResolveIncident.Input) async throws -> Operations.ResolveIncident.Output {
         let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
         let id = try incidentID(input.path.incidentId)

@@ -22,7 +22,7 @@ extension APIHandler {
         let q = input.query
         let page = try await incidentPage(
             tenants: tenants, status: q.status?.rawValue, priority: q.priority, from: q.from, to: q.to, device: q.device, user: q.user,
-            limit: q.limit, cursor: q.cursor)
+            assignee: q.assignee, unassigned: q.unassigned ?? false, limit: q.limit, cursor: q.cursor)
         return .ok(.init(body: .json(page)))
     }
 
@@ -32,7 +32,7 @@ extension APIHandler {
         let q = input.query
         let page = try await incidentPage(
             tenants: [tenant], status: q.status?.rawValue, priority: q.priority, from: q.from, to: q.to, device: q.device, user: q.user,
-            limit: q.limit, cursor: q.cursor)
+            assignee: q.assignee, unassigned: q.unassigned ?? false, limit: q.limit, cursor: q.cursor)
         return .ok(.init(body: .json(page)))
     }
 
@@ -110,7 +110,7 @@ extension APIHandler {
 
     func incidentPage(
         tenants: [TenantID]?, status: String?, priority: Components.Schemas.Priority?, from: Date?, to: Date?, device: String?, user: String?,
-        limit: Int?, cursor: String?
+        assignee: String?, unassigned: Bool, limit: Int?, cursor: String?
     ) async throws -> Components.Schemas.IncidentList {
         let limit = limit ?? 50
         guard (1...Self.maxIncidentPage).contains(limit) else { throw Problem.badRequest("limit must be 1–\(Self.maxIncidentPage)") }
@@ -124,7 +124,7 @@ extension APIHandler {
         }
         let filter = IncidentFilter(
             status: status.flatMap(IncidentStatus.init(rawValue:)), priority: priority.map { Priority(rawValue: $0.rawValue)! }, from: from, to: to,
-            device: deviceID, user: user)
+            device: deviceID, user: user, assignee: assignee, unassigned: unassigned)
         let views = services.views
         let page = try await withinDeadline { try await views.incidents(tenants: tenants, filter: filter, limit: limit, after: after) }
         return .init(incidents: page.incidents.map(Components.Schemas.IncidentListItem.init), next: page.next?.description)
@@ -139,7 +139,8 @@ extension Components.Schemas.IncidentListItem {
             severity: .init(rawValue: i.severity.rawValue)!, summary: i.summary, openedAt: i.openedAt, confirmedAt: i.confirmedAt,
             confirmedBy: i.confirmedBy, closedAt: i.closedAt, closedBy: i.closedBy, closingNote: i.closingNote,
             dismissal: i.dismissal.map { .init(rawValue: $0.rawValue)! }, devices: i.devices.map(\.rawValue), users: i.users,
-            sources: i.sources.map { .init(rawValue: $0.rawValue)! }, signalCount: i.signalCount, mergedInto: i.mergedInto?.description)
+            sources: i.sources.map { .init(rawValue: $0.rawValue)! }, signalCount: i.signalCount, mergedInto: i.mergedInto?.description,
+            assignee: i.assignee)
     }
 }
 

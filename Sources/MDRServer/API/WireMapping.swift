@@ -131,7 +131,8 @@ extension Components.Schemas.Incident {
             highestSeverity: .init(rawValue: i.highestSeverity.rawValue)!, candidatePriority: .init(rawValue: i.candidatePriority.rawValue)!,
             linkedTo: i.linkedTo?.description, priority: i.priority.map { .init(rawValue: $0.rawValue)! }, summary: i.summary, confirmedAt: i.confirmedAt, confirmedBy: i.confirmedBy,
             closedAt: i.closedAt, closedBy: i.closedBy, closingNote: i.closingNote, dismissal: i.dismissal.map { .init(rawValue: $0.rawValue)! },
-            mergedInto: i.mergedInto?.description,
+            mergedInto: i.mergedInto?.description, assignee: i.assignee,
+            notes: i.notes?.map { .init(text: $0.text, author: $0.author, addedAt: $0.addedAt) },
             timeline: timeline?.map {
                 .init(position: $0.position, version: $0.version, _type: $0.type, recordedAt: $0.recordedAt, actor: $0.metadata.actor)
             })
