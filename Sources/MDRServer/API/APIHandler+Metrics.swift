@@ -73,7 +73,7 @@ extension APIHandler {
         text.gauge("mdr_notification_oldest_undelivered_p1_seconds", "How long ago the oldest P1 notice that is still being tried was due, retries included (0: none).") {
             [([:], notifications.oldestUndeliveredP1Seconds)]
         }
-        return .ok(.init(body: .plainText(HTTPBody(text.output))))
+        return .ok(.init(body: .plainText(HTTPBody(text.output + services.metrics.exposition()))))
     }
 
     private static func seconds(_ duration: Duration) -> Double {

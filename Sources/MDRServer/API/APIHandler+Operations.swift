@@ -62,6 +62,7 @@ extension APIHandler {
         let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
         let commands = services.commands
         let outcome = try await withinDeadline { try await commands.ingestNativeSignals(tenant: tenant, body: bytes, context: context) }
+        services.metrics.recordIngest(format: "native", outcome)
         return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
     }
 
@@ -76,6 +77,7 @@ extension APIHandler {
         let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
         let commands = services.commands
         let outcome = try await withinDeadline { try await commands.ingestGraphAlerts(tenant: tenant, body: bytes, context: context) }
+        services.metrics.recordIngest(format: "graph", outcome)
         return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
     }
 
@@ -87,6 +89,7 @@ extension APIHandler {
         let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
         let commands = services.commands
         let outcome = try await withinDeadline { try await commands.ingestCEF(tenant: tenant, utf8: bytes, context: context) }
+        services.metrics.recordIngest(format: "cef", outcome)
         return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result))))
     }
 

@@ -23,6 +23,8 @@ public struct AppServices: Sendable {
     public var workers: WorkerHealth
     /// Admission control for ingest, shared by the API and the syslog listener (`admission(_:logger:)` makes it).
     public var admission: IngestAdmission?
+    /// Requests, ingest outcomes: the metrics this instance records as it works (swift-metrics, Prometheus).
+    public var metrics: ServiceMetrics
 
     /// Services made elsewhere (e.g. a `CommandService` with a test clock and other limits).
     public init(
@@ -36,6 +38,7 @@ public struct AppServices: Sendable {
         self.views = views ?? ReadModels(database: database)
         self.pipeline = PipelineStatistics()
         self.workers = WorkerHealth()
+        self.metrics = ServiceMetrics()
     }
 
     /// The services over `database`, deciding with `time` (the real clock unless a test brings its own).

@@ -61,6 +61,7 @@ public enum MDRServerApp {
         // Outermost first: log (at debug level); render every error; then authenticate (before reading any body); then
         // refuse a malformed query string; then the token's ingest rate; then limit the body.
         router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
         router.add(middleware: ProblemMiddleware())
         if !configuration.role.servesAPI {
             router.add(middleware: WorkersOnlyMiddleware())

@@ -73,10 +73,12 @@ extension APIHandler {
         let (principal, tenant) = try authorize(.ingestSignals, tenant: raw)
         let context = try commandContext(principal, idempotencyKey: idempotencyKey, correlationID: correlationID)
         let commands = services.commands
-        return try await withinDeadline {
+        let outcome = try await withinDeadline {
             switch format {
             case .graph: try await commands.ingestGraphAlerts(tenant: tenant, body: body, context: context)
             }
         }
+        services.metrics.recordIngest(format: "graph", outcome)
+        return outcome
     }
 }
