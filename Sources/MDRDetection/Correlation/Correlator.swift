@@ -198,18 +198,7 @@ public struct Correlator: Sendable {
             Self.close(&s, e.incidentID)
         case .incidentAbsorbed(let e):
             guard var survivor = s.open[e.incidentID] else { return }
-            if let absorbed = s.open[e.absorbed] {
-                for signal in absorbed.signals where !survivor.signals.contains(signal) { survivor.signals.append(signal) }
-                survivor.stages.formUnion(absorbed.stages)
-                for (key, times) in absorbed.seen { survivor.seen[key] = Self.merged(survivor.seen[key] ?? [], times) }
-            } else {
-                // Merged by the SOC from an incident this state does not hold: what the event says, without sightings.
-                for signal in e.signals where !survivor.signals.contains(signal) { survivor.signals.append(signal) }
-            }
-            survivor.severity = max(survivor.severity, e.severity)
-            survivor.sources.formUnion(e.sources)
-            survivor.entities.merge(e.entities)
-            if let raised = e.candidatePriority { survivor.priority = max(survivor.priority, raised) }
+            Self.absorb(&survivor, s.open[e.absorbed], e)
             for key in survivor.seen.keys { s.openByEntity[key, default: []].insert(e.incidentID) }
             s.open[e.incidentID] = survivor
         case .openingThresholdsSet(let e):
@@ -240,6 +229,25 @@ public struct Correlator: Sendable {
             times.insert(at, at: times.lastIndex { $0 <= at }.map { $0 + 1 } ?? 0)
             c.seen[key] = times
         }
+    }
+
+    /// The remaining candidate after `e`: it takes the merged one's signals, sightings and stages (when this state
+    /// holds it; a SOC merge of an incident it does not hold adds what the event says) and the event's severity,
+    /// sources, entities and priority.
+    private static func absorb(_ survivor: inout Candidate, _ absorbed: Candidate?, _ e: IncidentAbsorbed) {
+        if let absorbed {
+            let known = Set(survivor.signals)
+            survivor.signals += absorbed.signals.filter { !known.contains($0) }
+            survivor.stages.formUnion(absorbed.stages)
+            for (key, times) in absorbed.seen { survivor.seen[key] = Self.merged(survivor.seen[key] ?? [], times) }
+        } else {
+            let known = Set(survivor.signals)
+            survivor.signals += e.signals.filter { !known.contains($0) }
+        }
+        survivor.severity = max(survivor.severity, e.severity)
+        survivor.sources.formUnion(e.sources)
+        survivor.entities.merge(e.entities)
+        if let raised = e.candidatePriority { survivor.priority = max(survivor.priority, raised) }
     }
 
     /// Two ordered lists of times as one.
@@ -279,25 +287,28 @@ public struct Correlator: Sendable {
         let keys = EntityKey.keys(of: signal.entities)
         let tactics = MitreCatalog.tactics(of: signal)
 
-        var state = state  // changed only by a merge
         var merges: [DomainEvent] = []
         var ranked = linked(keys, at: signal.observedAt, in: state, rules: rules)
         if rules == .merging, !context {
             // Several unconfirmed candidates that this signal links are one attack: merged into the oldest, if they fit.
+            // The merge is decided on copies of the candidates involved, never on a copy of the tenant's whole state.
             let candidates = ranked.map(\.candidate).filter { !$0.confirmed }.sorted { $0.sequence < $1.sequence }
             if candidates.count >= 2, candidates.reduce(1, { $0 + $1.signalCount }) <= configuration.maxSignalsPerIncident {
-                let survivor = candidates[0].id
+                var survivor = candidates[0]
                 for absorbed in candidates.dropFirst() {
-                    let current = state.open[survivor]!.priority
                     let events = IncidentMerge.events(
-                        absorbed: absorbed.id, into: survivor, signals: absorbed.signals, entities: absorbed.entities,
+                        absorbed: absorbed.id, into: survivor.id, signals: absorbed.signals, entities: absorbed.entities,
                         sources: absorbed.sources.sorted { $0.rawValue < $1.rawValue }, severity: absorbed.severity,
-                        candidatePriority: absorbed.priority > current ? absorbed.priority : nil,
-                        reason: "signal \(ingested.signalID) links it to incident \(survivor)", by: Self.actor.id, at: ingested.receivedAt)
-                    for event in events { apply(event, to: &state) }
+                        candidatePriority: absorbed.priority > survivor.priority ? absorbed.priority : nil,
+                        reason: "signal \(ingested.signalID) links it to incident \(survivor.id)", by: Self.actor.id, at: ingested.receivedAt)
+                    if case .incidentAbsorbed(let e) = events[0] { Self.absorb(&survivor, absorbed, e) }
                     merges += events
                 }
-                ranked = linked(keys, at: signal.observedAt, in: state, rules: rules)
+                // The merged-away candidates drop out; the survivor counts the entities it now shares with the signal.
+                let gone = Set(candidates.dropFirst().map(\.id))
+                let shared = keys.count { survivor.links($0, at: signal.observedAt, window: configuration.window, rules: rules) }
+                ranked = (ranked.filter { !gone.contains($0.candidate.id) && $0.candidate.id != survivor.id } + [(survivor, shared)])
+                    .sorted { ($0.count, -$0.candidate.sequence) > ($1.count, -$1.candidate.sequence) }
             }
         }
 
