@@ -274,6 +274,8 @@ let package = Package(
             name: "MDRServerTests",
             dependencies: [
                 "MDRServer", "MDRApplication", "MDRStore", "MDRDomain", "MDRTestSupport", "MDRProjections", "MDRNotify",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),

@@ -133,6 +133,8 @@ import Yams
             }
             query.append("\(name)=\(value)")
         }
+        // A stream that follows the log never ends: the table reads its catch-up only.
+        if ["streamEvents", "streamTenantEvents"].contains(operation.id) { query.append("follow=false") }
         return query.isEmpty ? uri : uri + "?" + query.joined(separator: "&")
     }
 

@@ -13,6 +13,9 @@ struct APIHandler: APIProtocol {
     let requestTimeout: Duration
     /// The OpenAPI document, served at `/openapi.yaml`.
     let document: Data
+    /// The live feed's poll and heartbeat intervals.
+    var streamPollInterval: Duration = .milliseconds(500)
+    var streamHeartbeat: Duration = .seconds(15)
 
     /// The paths served without a token.
     static let publicPaths: Set<String> = ["/health/live", "/health/ready", "/openapi.yaml"]

@@ -84,7 +84,9 @@ public enum MDRServerApp {
         router.add(middleware: CommandHeadersMiddleware())
         router.add(middleware: EmptyOptionalBodyMiddleware())
         // Compact JSON (the runtime pretty-prints by default); sorted keys make a replayed answer byte-identical.
-        let handler = APIHandler(services: services, requestTimeout: configuration.requestTimeout, document: try APIHandler.loadDocument())
+        var handler = APIHandler(services: services, requestTimeout: configuration.requestTimeout, document: try APIHandler.loadDocument())
+        handler.streamPollInterval = configuration.streamPollInterval
+        handler.streamHeartbeat = configuration.streamHeartbeat
         // A customer's or connector's request runs confined to its tenant by row-level security (a second wall).
         router.add(middleware: TenantScopeMiddleware(database: services.database))
         router.add(middleware: SignalBatchMiddleware(handler: handler))

@@ -36,6 +36,10 @@ public struct ServerConfiguration: Sendable {
     public var pollInterval: Duration
     /// How long one request may wait for the database before it is answered `503 unavailable`.
     public var requestTimeout: Duration = .seconds(10)
+    /// The live feed (`GET /v1/stream`): how often an open stream looks for new events, and how often it sends a
+    /// heartbeat comment when there were none (so that proxies keep the connection and clients notice a dead one).
+    public var streamPollInterval: Duration = .milliseconds(500)
+    public var streamHeartbeat: Duration = .seconds(15)
     /// How long `MDRServerApp.run` waits for the database to answer at start before giving up.
     public var startupTimeout: Duration = .seconds(60)
     /// The syslog listener (`MDR_SYSLOG_PORT`, `MDR_SYSLOG_HOST`); nil (the default) runs none.
