@@ -39,9 +39,10 @@ public struct EventFeed: Sendable {
     let logger: Logger
 
     /// The event types the feed may carry: what a SOC console or an SLA board follows. It has an index of its own
-    /// (migration 0017), partial on these types, so the high-volume signal events cost it nothing.
+    /// (migration 0017), partial on these types, so the high-volume events cost it nothing: signals, and the
+    /// correlator's `SignalAttached` (one per correlated signal; a console that wants an incident's signals reads it).
     public static let types: [String] = [
-        IncidentOpened.eventType, SignalAttached.eventType, IncidentPriorityRaised.eventType, IncidentConfirmed.eventType,
+        IncidentOpened.eventType, IncidentPriorityRaised.eventType, IncidentConfirmed.eventType,
         IncidentDismissed.eventType, IncidentResolved.eventType, IncidentAbsorbed.eventType, IncidentMerged.eventType,
         IncidentAssigned.eventType, DeviceIsolationRequested.eventType, DeviceIsolated.eventType, DeviceIsolationFailed.eventType,
         DeviceReleaseRequested.eventType, DeviceReleased.eventType, DeviceReleaseFailed.eventType, FileQuarantineRequested.eventType,
