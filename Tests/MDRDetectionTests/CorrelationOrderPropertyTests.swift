@@ -10,16 +10,7 @@ import MDRDomain
 /// "shares an entity with, observed within the window of".
 @Suite struct CorrelationOrderPropertyTests {
     /// A fixed-seed generator: a failure names its seed and reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SplitMix = CEFEscapingPropertyTests.SeededGenerator
 
     static let window: TimeInterval = 30 * 60
     static let devices = ["ws-0001", "ws-0002", "srv-01"].map { DeviceID(rawValue: $0)! }

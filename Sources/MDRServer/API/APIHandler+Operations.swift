@@ -114,81 +114,70 @@ extension APIHandler {
     }
 
     func confirmIncident(_ input: Operations.ConfirmIncident.Input) async throws -> Operations.ConfirmIncident.Output {
-        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
-        let id = try incidentID(input.path.incidentId)
         guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
         let priority = Priority(body.priority)
-        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
-        let commands = services.commands
-        let outcome = try await withinDeadline {
-            try await commands.confirmIncident(tenant: tenant, incident: id, priority: priority, summary: body.summary, context: context)
+        let (incident, replayed) = try await incidentCommand(input.path.tenantId, input.path.incidentId, input.headers.idempotencyKey, input.headers.xCorrelationID) {
+            try await $0.confirmIncident(tenant: $1, incident: $2, priority: priority, summary: body.summary, context: $3)
         }
-        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+        return .ok(.init(headers: .init(idempotentReplayed: replayed), body: .json(incident)))
     }
 
     func dismissIncident(_ input: Operations.DismissIncident.Input) async throws -> Operations.DismissIncident.Output {
-        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
-        let id = try incidentID(input.path.incidentId)
         guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
         let classification = DismissalClassification(body.classification)
-        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
-        let commands = services.commands
-        let outcome = try await withinDeadline {
-            try await commands.dismissIncident(
-                tenant: tenant, incident: id, classification: classification, reason: body.reason, context: context)
+        let (incident, replayed) = try await incidentCommand(input.path.tenantId, input.path.incidentId, input.headers.idempotencyKey, input.headers.xCorrelationID) {
+            try await $0.dismissIncident(tenant: $1, incident: $2, classification: classification, reason: body.reason, context: $3)
         }
-        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+        return .ok(.init(headers: .init(idempotentReplayed: replayed), body: .json(incident)))
     }
 
     func mergeIncident(_ input: Operations.MergeIncident.Input) async throws -> Operations.MergeIncident.Output {
-        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
-        let id = try incidentID(input.path.incidentId)
         guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
-        guard let into = IncidentID(body.into) else {
-            throw DomainError(.invalidField, .invalid, "into: '\(body.into.prefix(80))' is not an incident id")
+        let (incident, replayed) = try await incidentCommand(input.path.tenantId, input.path.incidentId, input.headers.idempotencyKey, input.headers.xCorrelationID) {
+            guard let into = IncidentID(body.into) else {
+                throw DomainError(.invalidField, .invalid, "into: '\(body.into.prefix(80))' is not an incident id")
+            }
+            return try await $0.mergeIncident(tenant: $1, incident: $2, into: into, reason: body.reason, context: $3)
         }
-        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
-        let commands = services.commands
-        let outcome = try await withinDeadline {
-            try await commands.mergeIncident(tenant: tenant, incident: id, into: into, reason: body.reason, context: context)
-        }
-        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+        return .ok(.init(headers: .init(idempotentReplayed: replayed), body: .json(incident)))
     }
 
     func assignIncident(_ input: Operations.AssignIncident.Input) async throws -> Operations.AssignIncident.Output {
-        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
-        let id = try incidentID(input.path.incidentId)
         guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
-        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
-        let commands = services.commands
-        let outcome = try await withinDeadline {
-            try await commands.assignIncident(tenant: tenant, incident: id, to: body.assignee, context: context)
+        let (incident, replayed) = try await incidentCommand(input.path.tenantId, input.path.incidentId, input.headers.idempotencyKey, input.headers.xCorrelationID) {
+            try await $0.assignIncident(tenant: $1, incident: $2, to: body.assignee, context: $3)
         }
-        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+        return .ok(.init(headers: .init(idempotentReplayed: replayed), body: .json(incident)))
     }
 
     func addIncidentNote(_ input: Operations.AddIncidentNote.Input) async throws -> Operations.AddIncidentNote.Output {
-        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
-        let id = try incidentID(input.path.incidentId)
         guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
-        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
-        let commands = services.commands
-        let outcome = try await withinDeadline {
-            try await commands.addIncidentNote(tenant: tenant, incident: id, text: body.text, context: context)
+        let (incident, replayed) = try await incidentCommand(input.path.tenantId, input.path.incidentId, input.headers.idempotencyKey, input.headers.xCorrelationID) {
+            try await $0.addIncidentNote(tenant: $1, incident: $2, text: body.text, context: $3)
         }
-        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+        return .ok(.init(headers: .init(idempotentReplayed: replayed), body: .json(incident)))
     }
 
     func resolveIncident(_ input: Operations.ResolveIncident.Input) async throws -> Operations.ResolveIncident.Output {
-        let (principal, tenant) = try authorize(.triageIncident, tenant: input.path.tenantId)
-        let id = try incidentID(input.path.incidentId)
         guard case .json(let body) = input.body else { throw Problem.badRequest("expected a JSON body") }
-        let context = try commandContext(principal, idempotencyKey: input.headers.idempotencyKey, correlationID: input.headers.xCorrelationID)
-        let commands = services.commands
-        let outcome = try await withinDeadline {
-            try await commands.resolveIncident(tenant: tenant, incident: id, resolution: body.resolution, context: context)
+        let (incident, replayed) = try await incidentCommand(input.path.tenantId, input.path.incidentId, input.headers.idempotencyKey, input.headers.xCorrelationID) {
+            try await $0.resolveIncident(tenant: $1, incident: $2, resolution: body.resolution, context: $3)
         }
-        return .ok(.init(headers: .init(idempotentReplayed: replayed(outcome)), body: .json(.init(outcome.result, timeline: nil))))
+        return .ok(.init(headers: .init(idempotentReplayed: replayed), body: .json(incident)))
+    }
+
+    /// The path of every command on an incident (the SOC's): authorize on the tenant, read the incident id, carry the
+    /// command out under the request deadline, and answer the incident it left, with whether it was a replay.
+    private func incidentCommand(
+        _ tenantId: String, _ incidentId: String, _ idempotencyKey: String?, _ correlationID: String?,
+        _ run: @escaping @Sendable (CommandService, TenantID, IncidentID, CommandContext) async throws -> CommandOutcome<Incident>
+    ) async throws -> (Components.Schemas.Incident, Bool?) {
+        let (principal, tenant) = try authorize(.triageIncident, tenant: tenantId)
+        let id = try incidentID(incidentId)
+        let context = try commandContext(principal, idempotencyKey: idempotencyKey, correlationID: correlationID)
+        let commands = services.commands
+        let outcome = try await withinDeadline { try await run(commands, tenant, id, context) }
+        return (.init(outcome.result, timeline: nil), replayed(outcome))
     }
 }
 
