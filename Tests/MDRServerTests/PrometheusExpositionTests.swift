@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
+import MDRApplication
 import MDRDomain
 import MDRServer
+import MDRStore
 import MDRTestSupport
 import Testing
 
@@ -98,6 +100,11 @@ import Testing
             #expect(try await api.get("/v1/tenants/acme-bv/incidents/\(UUID())", token: soc).status == .notFound)
             #expect(try await api.get("/v1/tenants/acme-bv", token: nil).status == .unauthorized)
 
+            // A pipeline of this instance: its rounds are timed.
+            try await TenantPipeline(
+                [ProcessManager(CorrelationProcessor())], store: api.services.store, statistics: api.services.pipeline, logger: TestDatabase.logger
+            ).drain()
+
             let scraped = try await api.get("/metrics", token: soc)
             let exposition = try Self.parse(String(decoding: scraped.body, as: UTF8.self))
             #expect(exposition.types["mdr_http_requests_total"] == "counter")
@@ -123,6 +130,9 @@ import Testing
             #expect(exposition.values("mdr_ingest_signals_total", ["format": "native", "outcome": "accepted"]) == [2])
             #expect(exposition.values("mdr_ingest_signals_total", ["format": "native", "outcome": "rejected"]) == [1])
             #expect(exposition.values("mdr_ingest_signals_total", ["format": "native", "outcome": "duplicate"]) == [1])
+            #expect(exposition.types["mdr_pipeline_round_duration_seconds"] == "histogram")
+            #expect((exposition.values("mdr_pipeline_round_duration_seconds_count", ["outcome": "completed"]).first ?? 0) >= 1)
+            #expect(exposition.values("mdr_pipeline_round_events_total", ["outcome": "completed"]) == [2], "the two signals: the correlator reads no onboarding")
             #expect(!scraped.text.contains("acme-bv"), "no tenant ids in the metrics")
         }
     }

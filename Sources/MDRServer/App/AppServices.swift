@@ -39,6 +39,8 @@ public struct AppServices: Sendable {
         self.pipeline = PipelineStatistics()
         self.workers = WorkerHealth()
         self.metrics = ServiceMetrics()
+        let metrics = self.metrics
+        self.pipeline.observeRounds { took, events, failed in metrics.recordRound(took: took, events: events, failed: failed) }
     }
 
     /// The services over `database`, deciding with `time` (the real clock unless a test brings its own).

@@ -15,6 +15,7 @@ public final class ServiceMetrics: Sendable {
     let factory: PrometheusMetricsFactory
     private let requests = Mutex<[RequestKey: RequestMetrics]>([:])
     private let ingest = Mutex<[IngestKey: CoreMetrics.Counter]>([:])
+    private let rounds = Mutex<[String: (CoreMetrics.Timer, CoreMetrics.Counter)]>([:])
 
     /// Request durations from 1 ms to 10 s: the API answers in milliseconds, a slow batch in seconds.
     static let durationBuckets: [Duration] = [
@@ -65,6 +66,22 @@ public final class ServiceMetrics: Sendable {
         metrics.count.increment()
         metrics.duration.recordNanoseconds(duration.nanoseconds)
         metrics.errors?.increment()
+    }
+
+    /// Records one round of the pipeline: its duration (by outcome) and the events it read.
+    func recordRound(took: Duration, events: Int, failed: Bool) {
+        let (timer, read) = rounds.withLock { cache in
+            let outcome = failed ? "failed" : "completed"
+            if let known = cache[outcome] { return known }
+            let made = (
+                CoreMetrics.Timer(label: "mdr_pipeline_round_duration_seconds", dimensions: [("outcome", outcome)], factory: factory),
+                CoreMetrics.Counter(label: "mdr_pipeline_round_events_total", dimensions: [("outcome", outcome)], factory: factory)
+            )
+            cache[outcome] = made
+            return made
+        }
+        timer.recordNanoseconds(took.nanoseconds)
+        read.increment(by: events)
     }
 
     struct IngestKey: Hashable {

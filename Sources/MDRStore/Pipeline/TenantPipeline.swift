@@ -245,6 +245,7 @@ public final class TenantPipeline: Service, Sendable {
         try await ensureCheckpoints(tenant)
         let notes = RoundNotes()
         let counter = EventDecodeCounter()
+        let started = ContinuousClock.now
         do {
             let outcome: Committed? = try await withDeadline(
                 configuration.roundTimeout,
@@ -262,7 +263,7 @@ public final class TenantPipeline: Service, Sendable {
                     }
                 }
             }
-            statistics.recordRound(decoded: counter.count, read: outcome?.read ?? 0)
+            statistics.recordRound(decoded: counter.count, read: outcome?.read ?? 0, took: ContinuousClock.now - started, failed: false)
             var result = notes.result
             guard let outcome else {
                 return result
@@ -282,7 +283,7 @@ public final class TenantPipeline: Service, Sendable {
             result.moved += outcome.moved
             return result
         } catch {
-            statistics.recordRound(decoded: counter.count, read: 0)
+            statistics.recordRound(decoded: counter.count, read: 0, took: ContinuousClock.now - started, failed: true)
             if let round = notes.round {
                 for (consumer, _) in notes.group { consumer.roundEnded(round, committedAt: nil) }
             }
@@ -688,13 +689,21 @@ public final class PipelineStatistics: Sendable {
     private let decoded = Atomic<Int>(0)
     private let read = Atomic<Int>(0)
     private let failures = Atomic<Int>(0)
+    private let observers = Mutex<[@Sendable (_ took: Duration, _ events: Int, _ failed: Bool) -> Void]>([])
 
     public init() {}
 
-    func recordRound(decoded count: Int, read events: Int) {
+    /// Calls `observer` after every round with how long it took, how many events it read, and whether it failed
+    /// (the service's metrics record them).
+    public func observeRounds(_ observer: @escaping @Sendable (_ took: Duration, _ events: Int, _ failed: Bool) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    func recordRound(decoded count: Int, read events: Int, took: Duration = .zero, failed: Bool = false) {
         rounds.add(1, ordering: .relaxed)
         decoded.add(count, ordering: .relaxed)
         read.add(events, ordering: .relaxed)
+        for observer in observers.withLock({ $0 }) { observer(took, events, failed) }
     }
 
     func recordFailure() { failures.add(1, ordering: .relaxed) }
