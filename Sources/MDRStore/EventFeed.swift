@@ -82,14 +82,10 @@ public struct EventFeed: Sendable {
         var events: [(FeedCursor, RecordedEvent)] = []
         let decoder = JSONCoding.decoder()
         for try await row in rows {
-            let (tenant, position, stream, version, eventID, type, schemaVersion, data, metadata, recordedAt, hash, micros) = try row.decode(
-                (String, Int64, String, Int64, UUID, String, Int32, String, String, Date, Data, Int64).self)
-            guard let id = TenantID(rawValue: tenant) else { continue }
-            let event = RecordedEvent(
-                tenant: id, position: position, stream: StreamName(rawValue: stream), version: version, eventID: eventID, type: type,
-                schemaVersion: Int(schemaVersion), data: data, metadata: try decoder.decode(EventMetadata.self, from: Data(metadata.utf8)),
-                recordedAt: recordedAt, hash: hash)
-            events.append((FeedCursor(recordedAtMicros: micros, tenant: tenant, position: position), event))
+            let columns = row.makeRandomAccess()
+            let event = try EventStore.decodeEvent(columns, decoder: decoder)
+            let micros = try columns[11].decode(Int64.self)
+            events.append((FeedCursor(recordedAtMicros: micros, tenant: event.tenant.rawValue, position: event.position), event))
         }
         return events
     }

@@ -149,17 +149,18 @@ public struct EventStore: Sendable {
     static func decodeRows(_ rows: PostgresRowSequence) async throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
         let decoder = JSONCoding.decoder()
-        for try await row in rows {
-            let (tenant, position, stream, version, eventID, type, schemaVersion, data, metadata, recordedAt, hash) = try row.decode(
-                (String, Int64, String, Int64, UUID, String, Int32, String, String, Date, Data).self)
-            events.append(
-                RecordedEvent(
-                    tenant: TenantID(rawValue: tenant) ?? TenantID(rawValue: "invalid")!, position: position,
-                    stream: StreamName(rawValue: stream), version: version, eventID: eventID, type: type,
-                    schemaVersion: Int(schemaVersion), data: data,
-                    metadata: try decoder.decode(EventMetadata.self, from: Data(metadata.utf8)), recordedAt: recordedAt, hash: hash))
-        }
+        for try await row in rows { events.append(try decodeEvent(row.makeRandomAccess(), decoder: decoder)) }
         return events
+    }
+
+    /// The event in the first columns of a row selected with `columns` (a query may select more after them).
+    static func decodeEvent(_ c: PostgresRandomAccessRow, decoder: JSONDecoder) throws -> RecordedEvent {
+        RecordedEvent(
+            tenant: TenantID(rawValue: try c[0].decode(String.self)) ?? TenantID(rawValue: "invalid")!, position: try c[1].decode(Int64.self),
+            stream: StreamName(rawValue: try c[2].decode(String.self)), version: try c[3].decode(Int64.self), eventID: try c[4].decode(UUID.self),
+            type: try c[5].decode(String.self), schemaVersion: Int(try c[6].decode(Int32.self)), data: try c[7].decode(String.self),
+            metadata: try decoder.decode(EventMetadata.self, from: Data(try c[8].decode(String.self).utf8)), recordedAt: try c[9].decode(Date.self),
+            hash: try c[10].decode(Data.self))
     }
 
     /// A stream's events in order (empty when the stream does not exist).
