@@ -60,6 +60,9 @@ import Testing
             let read = try await api.get("/v1/tenants/acme-bv/incidents/\(incident)", token: soc)
             #expect((read.json["notes"] as? [[String: Any]])?.count == 1)
             #expect((read.json["timeline"] as? [[String: Any]])?.contains { $0["type"] as? String == "IncidentNoteAdded" } == true)
+            // The customer reads its incident without the SOC's notes.
+            let customer = try await api.get("/v1/tenants/acme-bv/incidents/\(incident)", token: try await api.token(.customer, "acme-bv"))
+            #expect(customer.status == .ok && customer.json["notes"] == nil, "\(customer.text)")
             // Nothing of the secret is in the log.
             let events = try await api.services.store.readLog(tenant: TenantID(rawValue: "acme-bv")!, after: 0, limit: 1000, types: nil)
             #expect(!events.contains { $0.data.contains("Zomer2026!") })

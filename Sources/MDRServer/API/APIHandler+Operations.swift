@@ -104,12 +104,14 @@ extension APIHandler {
 
 extension APIHandler {
     func getIncident(_ input: Operations.GetIncident.Input) async throws -> Operations.GetIncident.Output {
-        let (_, tenant) = try authorize(.readSecurityViews, tenant: input.path.tenantId)
+        let (principal, tenant) = try authorize(.readSecurityViews, tenant: input.path.tenantId)
         let id = try incidentID(input.path.incidentId)
         let queries = services.queries
-        guard let (incident, events) = try await withinDeadline({ try await queries.incident(tenant: tenant, id) }) else {
+        guard var (incident, events) = try await withinDeadline({ try await queries.incident(tenant: tenant, id) }) else {
             throw DomainError(.incidentNotFound, .notFound, "incident \(id) not found")
         }
+        // The SOC's working notes are the SOC's (and Dynamic's): a customer reads the incident without them.
+        if principal.role == .customer { incident.notes = nil }
         return .ok(.init(body: .json(.init(incident, timeline: events))))
     }
 
