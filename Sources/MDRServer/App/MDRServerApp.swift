@@ -22,15 +22,25 @@ public enum MDRServerApp {
     public static func run(
         _ configuration: ServerConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) async throws {
-        try await serviceGroup(configuration, logger: logger, gracefulShutdownSignals: [.sigterm, .sigint], onServerRunning: onServerRunning)
-            .run()
+        let deadline = ShutdownDeadline(
+            limit: shutdownLimit, running: RunningServices(), onOverrun: ShutdownDeadline.exitProcess(logger: logger, limit: shutdownLimit))
+        defer { deadline.disarm() }
+        try await serviceGroup(
+            configuration, logger: logger, gracefulShutdownSignals: [.sigterm, .sigint], shutdownDeadline: deadline, onServerRunning: onServerRunning
+        ).run()
     }
+
+    /// How long `run` lets a shutdown take, from the signal to the end of the process: the group's 10 s of graceful
+    /// shutdown, its cancellation with 1 s for work to notice, and some slack. Past it the process exits (status 1).
+    static let shutdownLimit: Duration = .seconds(13)
 
     /// The whole service as a group ready to run: the database pool, then (after the migrations) the HTTP server with
     /// its processors. `run` runs it until a signal; an embedding program (`mdr demo`) runs it and ends it with
-    /// `triggerGracefulShutdown()`, which stops the server and the processors before the pool.
+    /// `triggerGracefulShutdown()`, which stops the server and the processors before the pool. With `shutdownDeadline`,
+    /// a shutdown that overruns it is reported with the services it still waits for.
     public static func serviceGroup(
         _ configuration: ServerConfiguration, logger: Logger, gracefulShutdownSignals: [UnixSignal],
+        shutdownDeadline: ShutdownDeadline? = nil,
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) throws -> ServiceGroup {
         let database = Database(configuration.database, logger: logger)
@@ -43,7 +53,14 @@ public enum MDRServerApp {
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
         // Services stop in reverse order: the application (and with it the processors) before the database. A graceful
         // shutdown that takes longer than 10 s (work stuck on a database that is gone) becomes a cancellation.
-        var group = ServiceGroupConfiguration(services: [database, startup], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
+        let running = shutdownDeadline?.running ?? RunningServices()
+        var members = [
+            ServiceGroupConfiguration.ServiceConfiguration(service: running.track("database pool", database)),
+            ServiceGroupConfiguration.ServiceConfiguration(service: running.track("application", startup)),
+        ]
+        // Last, so that it is the first told of the shutdown and its clock starts then.
+        if let shutdownDeadline { members.append(.init(service: shutdownDeadline, successTerminationBehavior: .ignore)) }
+        var group = ServiceGroupConfiguration(services: members, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(10)
         return ServiceGroup(configuration: group)
     }
