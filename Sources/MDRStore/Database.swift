@@ -70,10 +70,18 @@ public struct DatabaseConfiguration: Sendable, Equatable {
 public final class Database: Service, Sendable {
     /// The pool itself. Code that queries goes through `client`, so that a tenant scope applies to it.
     public let pool: PostgresClient
+    /// The pool of tenant scopes, logged in as a role confined to one tenant by itself (`MDR_TENANT_DATABASE_URL`),
+    /// or nil: then tenant scopes take the service's own connections and switch their role.
+    let tenantPool: PostgresClient?
     public let logger: Logger
 
-    public init(_ configuration: DatabaseConfiguration, logger: Logger) {
+    /// A pool for `configuration`; with `tenantScope`, tenant scopes take their connections from a second pool logged
+    /// in as that login role, a member of `mdr_tenant_scoped` and of nothing more (docs/operations.md, "Database
+    /// roles"): a `RESET ROLE` there leads back to a role that row-level security still confines, where on the
+    /// service's own connections it leads to the service's role.
+    public init(_ configuration: DatabaseConfiguration, tenantScope: DatabaseConfiguration? = nil, logger: Logger) {
         self.pool = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        self.tenantPool = tenantScope.map { PostgresClient(configuration: $0.clientConfiguration, backgroundLogger: logger) }
         self.logger = logger
     }
 
@@ -81,7 +89,15 @@ public final class Database: Service, Sendable {
     public var client: DatabaseClient { DatabaseClient(pool: pool) }
 
     public func run() async {
-        await pool.run()
+        guard let tenantPool else {
+            // Directly: the pool counts as running from this call on (a query before it is logged as a warning).
+            await pool.run()
+            return
+        }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.pool.run() }
+            group.addTask { await tenantPool.run() }
+        }
     }
 
     /// Runs `body` with every query of this task (and its child tasks) on one connection that row-level security
@@ -98,7 +114,7 @@ public final class Database: Service, Sendable {
             }
             return try await body()
         }
-        let scope = TenantScope(tenant: tenant, pool: pool, logger: logger)
+        let scope = TenantScope(tenant: tenant, pool: tenantPool ?? pool, logger: logger)
         let result: Result<T, any Error>
         do {
             result = .success(try await TenantScope.$current.withValue(scope) { try await body() })
@@ -109,11 +125,13 @@ public final class Database: Service, Sendable {
         return try result.get()
     }
 
-    /// Checks that the database answers (for `/health/ready`), within `timeout`.
+    /// Checks that the database answers (for `/health/ready`), within `timeout`: on both logins when tenant scopes
+    /// have their own.
     public func ping(timeout: Duration = .seconds(2)) async -> Bool {
         do {
             return try await withDeadline(timeout) {
                 try await self.pool.query("SELECT 1", logger: self.logger)
+                try await self.tenantPool?.query("SELECT 1", logger: self.logger)
                 return true
             }
         } catch {

@@ -42,24 +42,34 @@ public struct Migrator: Sendable {
     public func migrate() async throws -> [Int] {
         let migrations = try Self.bundled()
         let logger = database.logger
-        try await database.client.query(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-            """, logger: logger)
+        // Looked up before it is created: the service's login role (which owns nothing) may not create tables, and
+        // has nothing to apply when the owner ran `mdr migrate` first.
+        var exists = false
+        for try await found in try await database.client.query(
+            "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger
+        ).decode(Bool.self) { exists = found }
+        if !exists {
+            try await database.client.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+        }
         var applied: [Int] = []
         for migration in migrations {
-            let didApply = try await database.client.withTransaction(logger: logger) { connection -> Bool in
-                try await connection.query("SELECT pg_advisory_xact_lock(7262001)", logger: logger)
-                let rows = try await connection.query(
-                    "SELECT 1 FROM schema_migrations WHERE version = \(migration.version)", logger: logger)
-                for try await _ in rows { return false }
-                for statement in SQLScript.statements(migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            let didApply = try await Self.explainingPrivileges(migration) {
+                try await database.client.withTransaction(logger: logger) { connection -> Bool in
+                    try await connection.query("SELECT pg_advisory_xact_lock(7262001)", logger: logger)
+                    let rows = try await connection.query(
+                        "SELECT 1 FROM schema_migrations WHERE version = \(migration.version)", logger: logger)
+                    for try await _ in rows { return false }
+                    for statement in SQLScript.statements(migration.sql) {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
+                    return true
                 }
-                try await connection.query(
-                    "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
-                return true
             }
             if didApply {
                 logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
@@ -67,5 +77,21 @@ public struct Migrator: Sendable {
             }
         }
         return applied
+    }
+
+    /// `body`, with a refusal for lack of privilege (SQLSTATE 42501, `permission denied`) told as what to do: a
+    /// migration changes the schema, which only its owner may.
+    private static func explainingPrivileges<T>(_ migration: Migration, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            let cause = ((error as? PostgresTransactionError)?.closureError ?? error) as? PSQLError
+            guard let error = cause, error.serverInfo?[.sqlState] == "42501" else { throw error }
+            throw MigrationError(
+                description: """
+                    migration \(migration.version) (\(migration.name)) needs the database's owner, and this role may not change the \
+                    schema (\(error.serverInfo?[.message] ?? "permission denied")): run `mdr migrate` with the owner's MDR_DATABASE_URL first
+                    """)
+        }
     }
 }

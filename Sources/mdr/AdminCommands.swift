@@ -6,13 +6,45 @@ import MDRProjections
 import MDRStore
 
 struct Migrate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Apply the database migrations of schema/ that are missing.")
+    static let configuration = CommandConfiguration(
+        abstract: "Apply the database migrations of schema/ that are missing (as the database's owner).",
+        discussion: """
+            With --service-login and --tenant-login it then makes the login roles `mdr serve` runs as (docs/operations.md, \
+            "Database roles"), unless they exist, and sets their passwords from the environment variables named (never on \
+            the command line; without one the password is left as it is).
+            """)
 
     @OptionGroup var database: DatabaseOptions
+    @Option(help: "A login role for the service's own work (member of mdr_service; its MDR_DATABASE_URL).") var serviceLogin: String?
+    @Option(help: "Read the service login's password from this environment variable.") var servicePasswordEnv: String?
+    @Option(help: "A login role for customers' and connectors' requests (member of mdr_tenant_scoped; MDR_TENANT_DATABASE_URL).")
+    var tenantLogin: String?
+    @Option(help: "Read the tenant login's password from this environment variable.") var tenantPasswordEnv: String?
+
+    func validate() throws {
+        if servicePasswordEnv != nil, serviceLogin == nil { throw ValidationError("--service-password-env needs --service-login") }
+        if tenantPasswordEnv != nil, tenantLogin == nil { throw ValidationError("--tenant-password-env needs --tenant-login") }
+    }
 
     func run() async throws {
-        let applied = try await database.withDatabase { try await Migrator(database: $0).migrate() }
+        let env = ProcessInfo.processInfo.environment
+        func password(_ variable: String?) throws -> String? {
+            guard let variable else { return nil }
+            guard let value = env[variable], !value.isEmpty else { throw ValidationError("the environment variable \(variable) is not set") }
+            return value
+        }
+        let logins = [(serviceLogin, DatabaseLogins.Purpose.service, try password(servicePasswordEnv)), (tenantLogin, .tenantScoped, try password(tenantPasswordEnv))]
+        let (applied, made) = try await database.withDatabase { db in
+            let applied = try await Migrator(database: db).migrate()
+            var made: [String] = []
+            for case let (name?, purpose, password) in logins {
+                let new = try await DatabaseLogins(database: db).ensure(name, for: purpose, password: password)
+                made.append("\(name) (\(purpose.rawValue)\(new ? ", new" : ""))")
+            }
+            return (applied, made)
+        }
         print(applied.isEmpty ? "the schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+        if !made.isEmpty { print("login roles: \(made.joined(separator: ", "))") }
     }
 }
 

@@ -39,8 +39,14 @@ struct DatabaseOptions: ParsableArguments {
     func withDatabase<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
         let database = Database(try configuration(), logger: try logger(default: .warning))
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.run() }
+            // Queries wait until the pool runs (one sent before would be logged as a warning into the command's output).
+            let (running, started) = AsyncStream.makeStream(of: Void.self)
+            group.addTask {
+                started.finish()
+                await database.run()
+            }
             defer { group.cancelAll() }
+            for await _ in running {}
             guard await database.ping(timeout: .seconds(10)) else {
                 throw CLIError("cannot reach the database at \(try configuration().host):\(try configuration().port)")
             }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MDRNotify
 import MDRServer
+import MDRStore
 import MDRSyslog
 
 struct Serve: AsyncParsableCommand {
@@ -38,6 +39,13 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("the role must be all, api or workers (--role or MDR_ROLE), not '\(rawRole)'")
         }
         configuration.role = instanceRole
+        if let raw = env["MDR_TENANT_DATABASE_URL"], !raw.isEmpty {
+            do {
+                configuration.tenantDatabase = try DatabaseConfiguration(url: raw)
+            } catch {
+                throw ValidationError("MDR_TENANT_DATABASE_URL: \(error)")
+            }
+        }
         do {
             configuration.maxBatchSignals = try ServerConfiguration.maxBatchSignals(env)
             configuration.ingestRateLimit = try ServerConfiguration.ingestRateLimit(env)

@@ -22,7 +22,8 @@ import urllib.request
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True)
-    parser.add_argument("--token", required=True)
+    parser.add_argument("--token", required=True, help="the bearer token (a tenant's own in --tokens wins)")
+    parser.add_argument("--tokens", default="", help="tenant=token,… : each tenant's connector token")
     parser.add_argument("--tenants", required=True, help="comma-separated tenant ids")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=50)
@@ -31,6 +32,7 @@ def main() -> int:
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     tenants = args.tenants.split(",")
+    tokens = dict(pair.split("=", 1) for pair in args.tokens.split(",") if pair)
 
     lock = threading.Lock()
     acknowledged: list[tuple[str, str]] = []
@@ -41,7 +43,7 @@ def main() -> int:
     def post(tenant: str, key: str, body: bytes) -> tuple[int, float]:
         request = urllib.request.Request(
             f"{args.base}/v1/tenants/{tenant}/signals", data=body, method="POST",
-            headers={"Authorization": f"Bearer {args.token}", "Content-Type": "application/json", "Idempotency-Key": key})
+            headers={"Authorization": f"Bearer {tokens.get(tenant, args.token)}", "Content-Type": "application/json", "Idempotency-Key": key})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 response.read()

@@ -120,3 +120,4 @@ pg_createdb() {
     "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -Xq -v ON_ERROR_STOP=1 \
         -c "CREATE DATABASE \"$name\"" >/dev/null
 }
+

@@ -43,7 +43,7 @@ public enum MDRServerApp {
         shutdownDeadline: ShutdownDeadline? = nil,
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) throws -> ServiceGroup {
-        let database = Database(configuration.database, logger: logger)
+        let database = Database(configuration.database, tenantScope: configuration.tenantDatabase, logger: logger)
         var services = AppServices(database: database)
         services.admission = services.admission(configuration, logger: logger)
         let app = try buildApplication(

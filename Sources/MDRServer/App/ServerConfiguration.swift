@@ -30,6 +30,9 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// The PostgreSQL database (`MDR_DATABASE_URL`).
     public var database: DatabaseConfiguration
+    /// The login of customers' and connectors' requests (`MDR_TENANT_DATABASE_URL`), confined to one tenant by itself;
+    /// nil: they use the service's connections, switched to the tenant-scoped role.
+    public var tenantDatabase: DatabaseConfiguration?
     /// The largest request body accepted; larger ones are answered `413 payload_too_large`.
     public var maxBodyBytes: Int
     /// How often the background processors look for work when no wake-up arrived (the polling fallback).
