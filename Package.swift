@@ -132,7 +132,7 @@ let package = Package(
             name: "MDRServer",
             dependencies: [
                 "MDRDomain", "MDRStore", "MDRApplication", "MDRProjections", "MDRSyslog", "MDRResponse", "MDRNotify",
-                "MDRReports",
+                "MDRReports", "MDRConnectors",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -150,6 +150,21 @@ let package = Package(
         ),
 
         // EDR connectors (Microsoft Defender for Endpoint over AsyncHTTPClient): isolate, release, stop and quarantine.
+        // Pull connectors: each tenant's alerts fetched from a vendor's API and fed to the ingest path.
+        .target(
+            name: "MDRConnectors",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRResponse",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         .target(
             name: "MDRResponse",
             dependencies: [
@@ -180,7 +195,7 @@ let package = Package(
         .target(
             name: "MDRDemo",
             dependencies: [
-                "MDRDomain", "MDRStore", "MDRApplication", "MDRServer", "MDRNotify", "MDRResponse",
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRServer", "MDRNotify", "MDRResponse", "MDRConnectors",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,7 +211,7 @@ let package = Package(
             name: "mdr",
             dependencies: [
                 "MDRDomain", "MDRStore", "MDRApplication", "MDRServer", "MDRProjections", "MDRSyslog", "MDRResponse", "MDRNotify",
-                "MDRReports", "MDRDemo",
+                "MDRReports", "MDRDemo", "MDRConnectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -228,6 +243,15 @@ let package = Package(
             name: "MDRStoreTests",
             dependencies: [
                 "MDRDomain", "MDRStore", "MDRApplication", "MDRTestSupport", "MDRProjections",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MDRConnectorsTests",
+            dependencies: [
+                "MDRDomain", "MDRStore", "MDRApplication", "MDRConnectors", "MDRResponse", "MDRDemo", "MDRTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
@@ -273,7 +297,7 @@ let package = Package(
         .testTarget(
             name: "MDRServerTests",
             dependencies: [
-                "MDRServer", "MDRApplication", "MDRStore", "MDRDomain", "MDRTestSupport", "MDRProjections", "MDRNotify",
+                "MDRServer", "MDRApplication", "MDRStore", "MDRDomain", "MDRTestSupport", "MDRProjections", "MDRNotify", "MDRConnectors", "MDRDemo", "MDRResponse",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

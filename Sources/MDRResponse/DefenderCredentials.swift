@@ -1,10 +1,13 @@
 import Foundation
 
-/// Where and as whom to call Microsoft Defender for Endpoint for one customer tenant.
+/// Where and as whom to call a Microsoft API for one customer tenant: an Entra ID app registration in that tenant,
+/// with a client-credentials grant. Defender for Endpoint (the responder) and Microsoft Graph (the alerts connector)
+/// are called this way.
 ///
 /// `description` and `debugDescription` leave the client secret out, so the value can be logged.
-public struct DefenderCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
-    /// The API root, e.g. `https://api.securitycenter.microsoft.com` or a regional `https://eu.api.security.microsoft.com`.
+public struct EntraAppCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The API root, e.g. `https://api.securitycenter.microsoft.com`, a regional `https://eu.api.security.microsoft.com`,
+    /// or `https://graph.microsoft.com`.
     public var baseURL: String
     /// The identity platform root; the token URL is `{authority}/{tenantID}/oauth2/v2.0/token`.
     public var authority: String
@@ -39,9 +42,36 @@ public struct DefenderCredentials: Sendable, Hashable, CustomStringConvertible, 
 
     /// Everything but the secret.
     public var description: String {
-        "DefenderCredentials(baseURL: \(baseURL), tokenURL: \(tokenURL), clientID: \(clientID), clientSecret: <redacted>)"
+        "EntraAppCredentials(baseURL: \(baseURL), tokenURL: \(tokenURL), clientID: \(clientID), clientSecret: <redacted>)"
     }
 
     /// Everything but the secret.
     public var debugDescription: String { description }
+}
+
+/// Defender for Endpoint's credentials: an Entra app registration (the defaults are Defender's).
+public typealias DefenderCredentials = EntraAppCredentials
+
+extension EntraAppCredentials {
+    /// The client-credentials token request: `POST` the form to `tokenURL`.
+    public var tokenRequestForm: String {
+        [("grant_type", "client_credentials"), ("client_id", clientID), ("client_secret", clientSecret), ("scope", scope)]
+            .map { "\($0)=\(Self.formEscape($1))" }.joined(separator: "&")
+    }
+
+    /// The token and its lifetime in seconds from the token endpoint's answer, or nil when it has neither.
+    public static func decodeToken(_ body: Data) -> (token: String, expiresIn: Int)? {
+        struct TokenResponse: Decodable {
+            var access_token: String
+            var expires_in: Int
+        }
+        return (try? JSONDecoder().decode(TokenResponse.self, from: body)).map { ($0.access_token, $0.expires_in) }
+    }
+
+    /// `application/x-www-form-urlencoded` escaping of one value.
+    static func formEscape(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
 }

@@ -251,11 +251,7 @@ public actor DefenderForEndpointClient: EDRConnector {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
-        let form = [
-            ("grant_type", "client_credentials"), ("client_id", credentials.clientID),
-            ("client_secret", credentials.clientSecret), ("scope", credentials.scope),
-        ].map { "\($0)=\(Self.formEscape($1))" }.joined(separator: "&")
-        request.body = .bytes(ByteBuffer(string: form))
+        request.body = .bytes(ByteBuffer(string: credentials.tokenRequestForm))
         let (status, body, _) = try await exchange(request)
         guard status == 200 else {
             if status == 400 || status == 401 {
@@ -266,16 +262,12 @@ public actor DefenderForEndpointClient: EDRConnector {
             }
             throw Self.error(status: status, body: Data())
         }
-        struct TokenResponse: Decodable {
-            var access_token: String
-            var expires_in: Int
-        }
-        guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: body) else {
+        guard let decoded = EntraAppCredentials.decodeToken(body) else {
             throw EDRError(code: .invalidResponse, message: "the token endpoint's answer has no access_token and expires_in", httpStatus: status)
         }
-        let lifetime = Double(decoded.expires_in) - Self.seconds(configuration.tokenRenewalMargin)
-        token = CachedToken(value: decoded.access_token, expires: now().addingTimeInterval(max(0, lifetime)))
-        return decoded.access_token
+        let lifetime = Double(decoded.expiresIn) - Self.seconds(configuration.tokenRenewalMargin)
+        token = CachedToken(value: decoded.token, expires: now().addingTimeInterval(max(0, lifetime)))
+        return decoded.token
     }
 
     private func exchange(_ request: HTTPClientRequest) async throws(EDRError) -> (Int, Data, HTTPHeaders) {
@@ -365,9 +357,5 @@ public actor DefenderForEndpointClient: EDRConnector {
     private static func escape(_ segment: String) -> String {
         segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
             ?? segment
-    }
-
-    private static func formEscape(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
     }
 }

@@ -24,36 +24,19 @@ struct EDRCommand: AsyncParsableCommand {
         @Option(help: "The MDR tenant (onboarded already).") var tenant: String
         @Option(name: .customLong("entra-tenant"), help: "The customer's Entra tenant id.") var entraTenant: String
         @Option(name: .customLong("client-id"), help: "The application (client) id of the app registration.") var clientID: String
-        @Option(name: .customLong("client-secret-file"), help: "Read the client secret from this file (its first line).")
-        var clientSecretFile: String?
-        @Option(name: .customLong("client-secret-env"), help: "Read the client secret from this environment variable.")
-        var clientSecretEnv: String?
+        @OptionGroup var secret: ClientSecretOptions
         @Option(name: .customLong("base-url"), help: "The Defender API root (default https://api.securitycenter.microsoft.com).")
         var baseURL: String?
         @Option(help: "The identity platform root (default https://login.microsoftonline.com).") var authority: String?
 
         func validate() throws {
-            if (clientSecretFile == nil) == (clientSecretEnv == nil) {
-                throw ValidationError("give the client secret with exactly one of --client-secret-file or --client-secret-env (never on the command line)")
-            }
-            for (name, value) in [("--base-url", baseURL), ("--authority", authority)] {
-                if let value, URL(string: value)?.scheme.map({ ["https", "http"].contains($0) }) != true {
-                    throw ValidationError("\(name) must be an https URL")
-                }
-            }
+            try ClientSecretOptions.validateURLs([("--base-url", baseURL), ("--authority", authority)])
         }
 
         func run() async throws {
             let tenantID: TenantID
             do { tenantID = try TenantID.parse(tenant) } catch { throw ValidationError(error.message) }
-            let secret: String
-            if let file = clientSecretFile {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("cannot read \(file)") }
-                secret = text.split(whereSeparator: \.isNewline).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
-            } else {
-                secret = ProcessInfo.processInfo.environment[clientSecretEnv!] ?? ""
-            }
-            guard !secret.isEmpty else { throw ValidationError("the client secret is empty") }
+            let secret = try self.secret.read()
             guard !entraTenant.isEmpty, !clientID.isEmpty else { throw ValidationError("--entra-tenant and --client-id must not be empty") }
             let credentials = DefenderCredentials(
                 baseURL: baseURL ?? "https://api.securitycenter.microsoft.com", authority: authority ?? "https://login.microsoftonline.com",

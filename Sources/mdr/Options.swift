@@ -80,3 +80,40 @@ func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONCoding.prettyEncoder()
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
+
+/// An app registration's client secret, from a file or the environment: never on the command line (shell history,
+/// `ps`), never printed.
+struct ClientSecretOptions: ParsableArguments {
+    @Option(name: .customLong("client-secret-file"), help: "Read the client secret from this file (its first line).")
+    var clientSecretFile: String?
+    @Option(name: .customLong("client-secret-env"), help: "Read the client secret from this environment variable.")
+    var clientSecretEnv: String?
+
+    func validate() throws {
+        if (clientSecretFile == nil) == (clientSecretEnv == nil) {
+            throw ValidationError("give the client secret with exactly one of --client-secret-file or --client-secret-env (never on the command line)")
+        }
+    }
+
+    /// The secret, not empty.
+    func read() throws -> String {
+        let secret: String
+        if let file = clientSecretFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("cannot read \(file)") }
+            secret = text.split(whereSeparator: \.isNewline).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+        } else {
+            secret = ProcessInfo.processInfo.environment[clientSecretEnv ?? ""] ?? ""
+        }
+        guard !secret.isEmpty else { throw ValidationError("the client secret is empty") }
+        return secret
+    }
+
+    /// Refuses URL options that are not http(s).
+    static func validateURLs(_ options: [(name: String, value: String?)]) throws {
+        for (name, value) in options {
+            if let value, URL(string: value)?.scheme.map({ ["https", "http"].contains($0) }) != true {
+                throw ValidationError("\(name) must be an https URL")
+            }
+        }
+    }
+}

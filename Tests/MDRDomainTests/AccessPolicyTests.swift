@@ -19,6 +19,7 @@ import Testing
         .tuneCorrelation: [.soc],
         .readPortfolio: [.soc, .dynamic],
         .readSuppressionRules: [.soc, .dynamic],
+        .readConnectors: [.soc, .dynamic],
         .readNotifications: [.soc, .dynamic, .customer],
         .acknowledgeNotification: [.soc, .dynamic, .customer],
         .manageDeviceInventory: [.dynamic, .connector],

@@ -31,7 +31,7 @@ import Testing
                 String(describing: type(of: $0))
             }
         }
-        let workers = ["TenantPipeline", "SlaClock", "Responder", "NotificationDeliveryService"]
+        let workers = ["TenantPipeline", "SlaClock", "Responder", "GraphAlertPoller", "NotificationDeliveryService"]
         #expect(kinds(.api) == ["AppendNotifier", "SyslogListener"])
         #expect(kinds(.workers) == ["AppendNotifier"] + workers)
         #expect(kinds(.all) == ["AppendNotifier"] + workers + ["SyslogListener"])

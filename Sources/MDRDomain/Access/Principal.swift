@@ -52,6 +52,8 @@ public enum Action: String, Sendable, CaseIterable {
     case readPortfolio
     case manageSuppressionRules
     case readSuppressionRules
+    /// How a tenant's pull connectors (Graph alerts) fare: the SOC's and Dynamic's operations.
+    case readConnectors
     /// Per-tenant opening thresholds of the correlator: the SOC's tuning, like suppression rules.
     case tuneCorrelation
     case readNotifications
@@ -76,6 +78,7 @@ public enum AccessPolicy {
         case .manageSuppressionRules, .tuneCorrelation: [.soc]
         // Tuning is the SOC's business: customers do not see the rules.
         case .readSuppressionRules: [.soc, .dynamic]
+        case .readConnectors: [.soc, .dynamic]
         // Customers see (and acknowledge) only what was sent to them; the API filters Dynamic's notices out.
         case .readNotifications, .acknowledgeNotification: [.soc, .dynamic, .customer]
         case .manageDeviceInventory: [.dynamic, .connector]

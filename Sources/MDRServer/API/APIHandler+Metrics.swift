@@ -1,5 +1,6 @@
 import Foundation
 import MDRApplication
+import MDRConnectors
 import MDRDomain
 import MDRProjections
 import MDRStore
@@ -15,12 +16,13 @@ extension APIHandler {
         let now = Date()
         let outbox = NotificationOutbox(database: services.database)
         let processorNames = MDRServerApp.processManagers
-        let (projections, processors, log, timers, notifications) = try await withinDeadline {
+        let connectors = GraphConnectionStore(database: services.database)
+        let (projections, processors, log, timers, notifications, graph) = try await withinDeadline {
             let projections = try await views.lag()
             let processors = try await queries.consumerLag(processorNames)
             return (
                 projections, processors, try await queries.logSize(), try await views.runningSlaTimerCounts(at: now),
-                try await outbox.statistics(now: now)
+                try await outbox.statistics(now: now), try await connectors.list()
             )
         }
         var text = MetricsText()
@@ -72,6 +74,15 @@ extension APIHandler {
         }
         text.gauge("mdr_notification_oldest_undelivered_p1_seconds", "How long ago the oldest P1 notice that is still being tried was due, retries included (0: none).") {
             [([:], notifications.oldestUndeliveredP1Seconds)]
+        }
+        text.gauge("mdr_graph_connector_seconds_since_success", "Seconds since each connected tenant's last complete Graph alerts sweep (since it was connected when there was none).") {
+            graph.map { (["tenant": $0.tenant.rawValue], $0.health.lag(at: now, setAt: $0.createdAt)) }
+        }
+        text.gauge("mdr_graph_connector_failures", "Failed Graph alerts pulls of each connected tenant since its last success.") {
+            graph.map { (["tenant": $0.tenant.rawValue], Double($0.health.failures)) }
+        }
+        text.counter("mdr_graph_connector_alerts_total", "Alerts each connected tenant's Graph connector handed to ingest (duplicates and updates included).") {
+            graph.map { (["tenant": $0.tenant.rawValue], Double($0.health.alertsIngested)) }
         }
         return .ok(.init(body: .plainText(HTTPBody(text.output + services.metrics.exposition()))))
     }

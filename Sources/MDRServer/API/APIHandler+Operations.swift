@@ -1,5 +1,6 @@
 import Foundation
 import MDRApplication
+import MDRConnectors
 import MDRDomain
 import MDRStore
 import OpenAPIRuntime
@@ -240,6 +241,17 @@ extension APIHandler {
         }
         let now = services.commands.time.now()
         return .ok(.init(body: .json(.init(rules: rules.map { .init($0, now: now) }))))
+    }
+
+    func listConnectors(_ input: Operations.ListConnectors.Input) async throws -> Operations.ListConnectors.Output {
+        let (_, tenant) = try authorize(.readConnectors, tenant: input.path.tenantId)
+        let (queries, connectors) = (services.queries, GraphConnectionStore(database: services.database))
+        let (exists, graph) = try await withinDeadline {
+            (try await queries.tenant(tenant) != nil, try await connectors.connection(tenant: tenant))
+        }
+        guard exists else { throw DomainError.tenantNotFound(tenant.rawValue) }
+        let now = services.commands.time.now()
+        return .ok(.init(body: .json(.init(connectors: graph.map { [.init($0, now: now)] } ?? []))))
     }
 
     func addSuppressionRule(_ input: Operations.AddSuppressionRule.Input) async throws -> Operations.AddSuppressionRule.Output {

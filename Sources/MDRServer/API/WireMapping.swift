@@ -1,6 +1,8 @@
 import Foundation
 import MDRApplication
+import MDRConnectors
 import MDRDomain
+import MDRResponse
 import MDRStore
 import OpenAPIRuntime
 
@@ -159,5 +161,17 @@ extension Components.Schemas.LoggedEvent {
             position: e.position, stream: e.stream.rawValue, version: e.version, eventId: e.eventID.uuidString.lowercased(), _type: e.type,
             schemaVersion: e.schemaVersion, data: .init(additionalProperties: data), metadata: .init(additionalProperties: metadata),
             recordedAt: e.recordedAt, hash: e.hash.map { String(format: "%02x", $0) }.joined())
+    }
+}
+
+extension Components.Schemas.ConnectorHealth {
+    /// A Graph connection's health at `now`, without its secret.
+    init(_ c: GraphConnection, now: Date) {
+        let h = c.health
+        let state: StatePayload = h.failures > 0 ? .failing : (h.lastSuccessAt == nil ? .pending : .ok)
+        self.init(
+            kind: .graphAlerts, state: state, clientId: c.credentials.clientID, checkpoint: h.checkpoint, lastSuccessAt: h.lastSuccessAt,
+            lagSeconds: h.lag(at: now, setAt: c.createdAt), lastError: h.lastError, lastErrorAt: h.lastErrorAt, failures: h.failures,
+            nextPollAt: h.nextPollAt, alertsIngested: h.alertsIngested, sweepInProgress: h.sweepInProgress, connectedAt: c.createdAt)
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import MDRApplication
+import MDRConnectors
 import MDRNotify
 import MDRProjections
 import MDRResponse
@@ -9,8 +10,8 @@ import ServiceLifecycle
 
 extension MDRServerApp {
     /// What runs beside the HTTP server: the append notifier, ONE pipeline over every tenant's log feeding the process
-    /// managers (correlator, notifier, responder's planner) and the views, the SLA clock, the responder and the delivery
-    /// workers (when notifications are configured), and the syslog listener (when configured).
+    /// managers (correlator, notifier, responder's planner) and the views, the SLA clock, the responder, the Graph alerts
+    /// connector, the delivery workers (when notifications are configured), and the syslog listener (when configured).
     ///
     /// By the instance's role: `api` runs only the append notifier (its appends wake the workers of other instances) and
     /// the syslog listener; `workers` runs everything but the syslog listener (ingest is the API's part).
@@ -38,6 +39,9 @@ extension MDRServerApp {
         var workers: [any Service] = [
             SlaClock(store: services.store, time: SystemTime(), pollInterval: configuration.pollInterval, health: services.workers, logger: logger),
             responder,
+            GraphAlertPoller(
+                store: GraphConnectionStore(database: services.database), commands: services.commands, time: SystemTime(),
+                configuration: configuration.graphConnector, health: services.workers, logger: logger),
         ]
         if let settings = configuration.notifications {
             let (notifier, delivery) = NotificationDeliveryService.make(

@@ -1,5 +1,6 @@
 import Foundation
 import MDRApplication
+import MDRConnectors
 import MDRResponse
 import MDRNotify
 import MDRStore
@@ -30,6 +31,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// The PostgreSQL database (`MDR_DATABASE_URL`).
     public var database: DatabaseConfiguration
+    /// How the Graph alerts connector pulls (`mdr graph set` connects a tenant).
+    public var graphConnector = GraphAlertPoller.Configuration()
     /// The login of customers' and connectors' requests (`MDR_TENANT_DATABASE_URL`), confined to one tenant by itself;
     /// nil: they use the service's connections, switched to the tenant-scoped role.
     public var tenantDatabase: DatabaseConfiguration?
