@@ -35,6 +35,11 @@ public struct GraphConnectorHealth: Sendable, Equatable, Codable {
     /// A sweep is half done: it goes on from where it stopped.
     public var sweepInProgress: Bool
 
+    /// `pending` (no complete sweep yet, no failure), `ok`, or `failing` (the last pull failed).
+    public static func state(_ health: GraphConnectorHealth) -> String {
+        health.failures > 0 ? "failing" : (health.lastSuccessAt == nil ? "pending" : "ok")
+    }
+
     /// Seconds since the last complete sweep at `now` (since the connection was set when there was none).
     public func lag(at now: Date, setAt: Date) -> TimeInterval { max(0, now.timeIntervalSince(lastSuccessAt ?? setAt)) }
 }

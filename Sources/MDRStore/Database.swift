@@ -74,19 +74,25 @@ public final class Database: Service, Sendable {
     /// or nil: then tenant scopes take the service's own connections and switch their role.
     let tenantPool: PostgresClient?
     public let logger: Logger
+    /// How the pools are used right now (`/metrics`).
+    public let usage: PoolUsage
+    public let tenantUsage: PoolUsage?
 
     /// A pool for `configuration`; with `tenantScope`, tenant scopes take their connections from a second pool logged
     /// in as that login role, a member of `mdr_tenant_scoped` and of nothing more (docs/operations.md, "Database
     /// roles"): a `RESET ROLE` there leads back to a role that row-level security still confines, where on the
     /// service's own connections it leads to the service's role.
-    public init(_ configuration: DatabaseConfiguration, tenantScope: DatabaseConfiguration? = nil, logger: Logger) {
-        self.pool = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
-        self.tenantPool = tenantScope.map { PostgresClient(configuration: $0.clientConfiguration, backgroundLogger: logger) }
+    /// `poolLogger` is what the pools themselves log to (connections made and lost), `logger` when not given.
+    public init(_ configuration: DatabaseConfiguration, tenantScope: DatabaseConfiguration? = nil, logger: Logger, poolLogger: Logger? = nil) {
+        self.pool = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: poolLogger ?? logger)
+        self.tenantPool = tenantScope.map { PostgresClient(configuration: $0.clientConfiguration, backgroundLogger: poolLogger ?? logger) }
         self.logger = logger
+        self.usage = PoolUsage(maximum: configuration.maximumConnections)
+        self.tenantUsage = tenantScope.map { PoolUsage(maximum: $0.maximumConnections) }
     }
 
     /// Where queries go: the pool, or, inside `withTenantScope`, the scope's connection.
-    public var client: DatabaseClient { DatabaseClient(pool: pool) }
+    public var client: DatabaseClient { DatabaseClient(pool: pool, usage: usage) }
 
     public func run() async {
         guard let tenantPool else {
@@ -114,7 +120,7 @@ public final class Database: Service, Sendable {
             }
             return try await body()
         }
-        let scope = TenantScope(tenant: tenant, pool: tenantPool ?? pool, logger: logger)
+        let scope = TenantScope(tenant: tenant, pool: tenantPool ?? pool, usage: tenantUsage ?? usage, logger: logger)
         let result: Result<T, any Error>
         do {
             result = .success(try await TenantScope.$current.withValue(scope) { try await body() })
@@ -258,6 +264,7 @@ final class TenantScope: Sendable {
 
     let tenant: TenantID
     let pool: PostgresClient
+    let usage: PoolUsage
     let logger: Logger
 
     private enum Phase {
@@ -274,9 +281,10 @@ final class TenantScope: Sendable {
     private let released = Mutex(false)
     private let holder = Mutex<Task<Void, Never>?>(nil)
 
-    init(tenant: TenantID, pool: PostgresClient, logger: Logger) {
+    init(tenant: TenantID, pool: PostgresClient, usage: PoolUsage, logger: Logger) {
         self.tenant = tenant
         self.pool = pool
+        self.usage = usage
         self.logger = logger
     }
 
@@ -307,7 +315,7 @@ final class TenantScope: Sendable {
     /// Takes a connection, confines it, lends it to the scope until `end()`, then resets it (or closes it).
     private func hold() async {
         do {
-            try await pool.withConnection { connection in
+            try await usage.leasing(pool) { connection in
                 guard !connection.isClosed else { throw ConnectionLost() }
                 try await connection.query(
                     "SELECT set_config('role', 'mdr_tenant_scoped', false), set_config('mdr.tenant', \(tenant.rawValue), false)",
@@ -375,13 +383,14 @@ public struct TenantScopeViolation: Error, CustomStringConvertible {
 /// The pool's query methods, routed to the tenant scope's connection inside `Database.withTenantScope`.
 public struct DatabaseClient: Sendable {
     let pool: PostgresClient
+    let usage: PoolUsage
 
     @discardableResult
     public func query(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
         if let scope = TenantScope.current {
             return try await scope.connection().query(query, logger: logger, file: file, line: line)
         }
-        return try await pool.query(query, logger: logger, file: file, line: line)
+        return try await usage.waiting { try await pool.query(query, logger: logger, file: file, line: line) }
     }
 
     public func withConnection<Result>(
@@ -390,7 +399,7 @@ public struct DatabaseClient: Sendable {
         if let scope = TenantScope.current {
             return try await body(try await scope.connection())
         }
-        return try await pool.withConnection(isolation: isolation) { connection in
+        return try await usage.leasing(pool, isolation: isolation) { connection in
             guard !connection.isClosed else { throw ConnectionLost() }
             return try await body(connection)
         }
@@ -403,9 +412,49 @@ public struct DatabaseClient: Sendable {
         if let scope = TenantScope.current {
             return try await scope.connection().withTransaction(logger: logger, file: file, line: line, isolation: isolation, body)
         }
-        return try await pool.withConnection(isolation: isolation) { connection in
+        return try await usage.leasing(pool, isolation: isolation) { connection in
             guard !connection.isClosed else { throw ConnectionLost() }
             return try await connection.withTransaction(logger: logger, file: file, line: line, isolation: isolation, body)
         }
+    }
+}
+
+/// How one pool is used right now, as this instance sees it (PostgresNIO's pool reports nothing of it): tasks waiting
+/// for a connection, and connections held by a task (a transaction, a round, a tenant scope, the LISTEN connection).
+/// A single query through the pool counts as waiting until its first answer, and is not counted as held.
+public final class PoolUsage: Sendable {
+    /// The pool's size.
+    public let maximum: Int
+    private let waitingCount = Atomic<Int>(0)
+    private let heldCount = Atomic<Int>(0)
+
+    public init(maximum: Int) {
+        self.maximum = maximum
+    }
+
+    public var waiting: Int { waitingCount.load(ordering: .relaxed) }
+    public var held: Int { heldCount.load(ordering: .relaxed) }
+
+    /// `body` on a connection of `pool`, counted as waiting until it has one, then as held.
+    func leasing<Result>(
+        _ pool: PostgresClient, isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        let waited = Atomic<Bool>(false)
+        waitingCount.add(1, ordering: .relaxed)
+        defer { if !waited.load(ordering: .relaxed) { waitingCount.subtract(1, ordering: .relaxed) } }
+        return try await pool.withConnection(isolation: isolation) { connection in
+            waited.store(true, ordering: .relaxed)
+            waitingCount.subtract(1, ordering: .relaxed)
+            heldCount.add(1, ordering: .relaxed)
+            defer { heldCount.subtract(1, ordering: .relaxed) }
+            return try await body(connection)
+        }
+    }
+
+    /// `body` (a single query through the pool), counted as waiting until it returns.
+    func waiting<T>(_ body: () async throws -> T) async throws -> T {
+        waitingCount.add(1, ordering: .relaxed)
+        defer { waitingCount.subtract(1, ordering: .relaxed) }
+        return try await body()
     }
 }

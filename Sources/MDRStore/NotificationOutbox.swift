@@ -227,6 +227,25 @@ public struct NotificationOutbox: Sendable {
     }
 
 
+    /// Deliveries of the hour before `now`, per channel: how many, the attempts they took, and the latency from when
+    /// each was due (`send_at`) to its delivery, p50 and p99 in seconds. Across instances: it reads the outbox.
+    public func deliveryLatency(now: Date) async throws -> [(channel: String, delivered: Int, attempts: Int, p50: Double, p99: Double)] {
+        let rows = try await database.client.query(
+            """
+            SELECT channel, count(*)::int8, coalesce(sum(attempts), 0)::int8,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - send_at))::float8,
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - send_at))::float8
+            FROM notification_outbox
+            WHERE status = 'delivered' AND delivered_at > \(now.addingTimeInterval(-3600)) AND delivered_at <= \(now)
+            GROUP BY channel ORDER BY channel
+            """, logger: logger)
+        var result: [(String, Int, Int, Double, Double)] = []
+        for try await (channel, delivered, attempts, p50, p99) in rows.decode((String, Int64, Int64, Double, Double).self) {
+            result.append((channel, Int(delivered), Int(attempts), max(0, p50), max(0, p99)))
+        }
+        return result.map { (channel: $0.0, delivered: $0.1, attempts: $0.2, p50: $0.3, p99: $0.4) }
+    }
+
     /// A tenant's notifications, newest first; for one incident when given.
     public func list(tenant: TenantID, incident: IncidentID? = nil, recipients: [NotificationRecipient]? = nil, limit: Int = 200) async throws
         -> [NotificationStatus]

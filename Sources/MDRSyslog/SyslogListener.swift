@@ -62,15 +62,17 @@ public struct SyslogListener: Service {
     let admission: IngestAdmission?
     let logger: Logger
     let onListening: @Sendable (Int) -> Void
-    let counters = SyslogCounters()
+    let counters: SyslogCounters
     let unknownSenderLog = LogRateLimiter(limit: 10, window: .seconds(60))
     let badMessageLog = LogRateLimiter(limit: 20, window: .seconds(60))
 
+    /// - Parameter counters: where it counts what it does (`/metrics` reads the same object).
     /// - Parameter onListening: called with the bound port once both sockets listen.
     public init(
         configuration: SyslogListenerConfiguration, commands: CommandService, database: Database, admission: IngestAdmission? = nil,
-        logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        counters: SyslogCounters = SyslogCounters(), logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
+        self.counters = counters
         self.configuration = configuration
         self.commands = commands
         self.admission = admission

@@ -31,9 +31,11 @@ public struct SyslogStatistics: Sendable, Equatable {
     public var ingested: Int { accepted + duplicates + updated + suppressed + rejected + failed }
 }
 
-/// The listener's counters, updated from its tasks.
-final class SyslogCounters: Sendable {
+/// The listener's counters, updated from its tasks; `/metrics` reads `snapshot`.
+public final class SyslogCounters: Sendable {
     let value = Mutex(SyslogStatistics())
+
+    public init() {}
 
     func update(_ body: (inout SyslogStatistics) -> Void) {
         value.withLock { body(&$0) }
@@ -49,5 +51,5 @@ final class SyslogCounters: Sendable {
         }
     }
 
-    var snapshot: SyslogStatistics { value.withLock { $0 } }
+    public var snapshot: SyslogStatistics { value.withLock { $0 } }
 }

@@ -37,16 +37,16 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Runs `body` with a connected pool, for one-shot commands.
     func withDatabase<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
-        let database = Database(try configuration(), logger: try logger(default: .warning))
+        let logger = try logger(default: .warning)
+        // The pool's own warnings stay out of a command's output: a one-shot command that cannot reach the database
+        // says so itself (below), and PostgresNIO warns of a query made before its pool's `run()` has begun, which a
+        // command racing its pool's start may do (the query waits; nothing is wrong).
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .error)
+        let database = Database(try configuration(), logger: logger, poolLogger: poolLogger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            // Queries wait until the pool runs (one sent before would be logged as a warning into the command's output).
-            let (running, started) = AsyncStream.makeStream(of: Void.self)
-            group.addTask {
-                started.finish()
-                await database.run()
-            }
+            group.addTask { await database.run() }
             defer { group.cancelAll() }
-            for await _ in running {}
             guard await database.ping(timeout: .seconds(10)) else {
                 throw CLIError("cannot reach the database at \(try configuration().host):\(try configuration().port)")
             }

@@ -48,8 +48,10 @@ import Testing
                 #expect((connector["lastError"] as? String)?.hasPrefix("unauthorized:") == true)
                 #expect(!listed.text.contains("rotated-away"))
                 let metrics = try await api.get("/metrics", token: soc)
-                #expect(metrics.text.contains(#"mdr_graph_connector_failures{tenant="acme-bv"} 1"#), "\(metrics.text)")
-                #expect(metrics.text.contains(#"mdr_graph_connector_alerts_total{tenant="acme-bv"} 1"#))
+                #expect(metrics.text.contains(#"mdr_graph_connectors{state="failing"} 1"#), "\(metrics.text)")
+                #expect(metrics.text.contains(#"mdr_graph_connectors{state="ok"} 0"#))
+                #expect(metrics.text.contains("mdr_graph_connector_alerts_total 1\n"))
+                #expect(!metrics.text.contains("acme-bv"), "no tenant ids in the metrics")
             }
             // Customers and connectors do not read it (the role table checks the rest).
             let customer = try await api.token(.customer, "acme-bv")

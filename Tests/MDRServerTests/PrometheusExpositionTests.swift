@@ -133,6 +133,12 @@ import Testing
             #expect(exposition.types["mdr_pipeline_round_duration_seconds"] == "histogram")
             #expect((exposition.values("mdr_pipeline_round_duration_seconds_count", ["outcome": "completed"]).first ?? 0) >= 1)
             #expect(exposition.values("mdr_pipeline_round_events_total", ["outcome": "completed"]) == [2], "the two signals: the correlator reads no onboarding")
+            // The database pool as this instance uses it (tests run without a tenant login: one pool).
+            #expect(exposition.values("mdr_db_pool_connections_max", ["pool": "service"]).first ?? 0 >= 1)
+            #expect(exposition.values("mdr_db_pool_connections_held", ["pool": "service"]).count == 1)
+            #expect(exposition.values("mdr_db_pool_requests_waiting", ["pool": "service"]).count == 1)
+            #expect(exposition.values("mdr_db_pool_connections_max", ["pool": "tenant"]).isEmpty)
+            #expect(exposition.types["mdr_notification_delivery_latency_seconds"] == "gauge" && exposition.types["mdr_edr_action_latency_seconds"] == "gauge")
             #expect(!scraped.text.contains("acme-bv"), "no tenant ids in the metrics")
         }
     }

@@ -28,7 +28,11 @@ struct ShutdownDeadlineTests {
         let (released, release) = AsyncStream.makeStream(of: Void.self)
         let (overruns, overran) = AsyncStream.makeStream(of: [String].self)
         let running = RunningServices()
-        let deadline = ShutdownDeadline(limit: .milliseconds(200), running: running) { stillRunning in
+        // The limit runs out when the test says so: once the prompt service has ended, whatever the machine's speed.
+        let (limitReached, reachLimit) = AsyncStream.makeStream(of: Void.self)
+        let deadline = ShutdownDeadline(
+            limit: .seconds(13), running: running, sleep: { _ in for await _ in limitReached { return } }
+        ) { stillRunning in
             overran.yield(stillRunning)
             release.yield()
         }
@@ -43,6 +47,8 @@ struct ShutdownDeadlineTests {
         let run = Task { try await group.run() }
         try await waitUntil("both services running") { running.current.count == 2 }
         await group.triggerGracefulShutdown()
+        try await waitUntil("the prompt service ended") { running.current == ["stubborn"] }
+        reachLimit.yield()
         var iterator = overruns.makeAsyncIterator()
         let stillRunning = await iterator.next()
         #expect(stillRunning == ["stubborn"])

@@ -3,7 +3,9 @@ import MDRApplication
 import MDRConnectors
 import MDRDomain
 import MDRProjections
+import MDRResponse
 import MDRStore
+import MDRSyslog
 import OpenAPIRuntime
 
 // MARK: - Metrics (Prometheus text format)
@@ -17,12 +19,14 @@ extension APIHandler {
         let outbox = NotificationOutbox(database: services.database)
         let processorNames = MDRServerApp.processManagers
         let connectors = GraphConnectionStore(database: services.database)
-        let (projections, processors, log, timers, notifications, graph) = try await withinDeadline {
+        let database = services.database
+        let (projections, processors, log, timers, notifications, graph, deliveries, actions) = try await withinDeadline {
             let projections = try await views.lag()
             let processors = try await queries.consumerLag(processorNames)
             return (
                 projections, processors, try await queries.logSize(), try await views.runningSlaTimerCounts(at: now),
-                try await outbox.statistics(now: now), try await connectors.list()
+                try await outbox.statistics(now: now), try await connectors.list(), try await outbox.deliveryLatency(now: now),
+                try await ResponseStatistics.actionLatency(database: database, now: now)
             )
         }
         var text = MetricsText()
@@ -75,14 +79,54 @@ extension APIHandler {
         text.gauge("mdr_notification_oldest_undelivered_p1_seconds", "How long ago the oldest P1 notice that is still being tried was due, retries included (0: none).") {
             [([:], notifications.oldestUndeliveredP1Seconds)]
         }
-        text.gauge("mdr_graph_connector_seconds_since_success", "Seconds since each connected tenant's last complete Graph alerts sweep (since it was connected when there was none).") {
-            graph.map { (["tenant": $0.tenant.rawValue], $0.health.lag(at: now, setAt: $0.createdAt)) }
+        text.gauge("mdr_notification_deliveries_last_hour", "Notifications delivered in the last hour, by channel (all instances).") {
+            deliveries.map { (["channel": $0.channel], Double($0.delivered)) }
         }
-        text.gauge("mdr_graph_connector_failures", "Failed Graph alerts pulls of each connected tenant since its last success.") {
-            graph.map { (["tenant": $0.tenant.rawValue], Double($0.health.failures)) }
+        text.gauge("mdr_notification_attempts_last_hour", "Attempts the notifications delivered in the last hour took, by channel.") {
+            deliveries.map { (["channel": $0.channel], Double($0.attempts)) }
         }
-        text.counter("mdr_graph_connector_alerts_total", "Alerts each connected tenant's Graph connector handed to ingest (duplicates and updates included).") {
-            graph.map { (["tenant": $0.tenant.rawValue], Double($0.health.alertsIngested)) }
+        text.gauge("mdr_notification_delivery_latency_seconds", "From when a notification was due to its delivery, over the last hour's deliveries, by channel and quantile.") {
+            deliveries.flatMap { [(["channel": $0.channel, "quantile": "0.5"], $0.p50), (["channel": $0.channel, "quantile": "0.99"], $0.p99)] }
+        }
+        text.gauge("mdr_edr_actions_last_hour", "EDR actions (isolate, release, stop and quarantine) finished in the last hour, by action and outcome.") {
+            actions.map { (["action": $0.action, "outcome": $0.outcome], Double($0.count)) }
+        }
+        text.gauge("mdr_edr_action_latency_seconds", "From an EDR request to its recorded outcome, over the last hour, by action, outcome and quantile.") {
+            actions.flatMap { a in
+                [(["action": a.action, "outcome": a.outcome, "quantile": "0.5"], a.p50), (["action": a.action, "outcome": a.outcome, "quantile": "0.99"], a.p99)]
+            }
+        }
+        let pools = [("service", database.usage)] + (database.tenantUsage.map { [("tenant", $0)] } ?? [])
+        text.gauge("mdr_db_pool_connections_max", "The size of each database pool of this instance (service: MDR_DATABASE_URL; tenant: MDR_TENANT_DATABASE_URL).") {
+            pools.map { (["pool": $0.0], Double($0.1.maximum)) }
+        }
+        text.gauge("mdr_db_pool_connections_held", "Connections of each pool held by a task of this instance now (transactions, rounds, tenant scopes, LISTEN).") {
+            pools.map { (["pool": $0.0], Double($0.1.held)) }
+        }
+        text.gauge("mdr_db_pool_requests_waiting", "Tasks of this instance waiting for a connection of each pool now (a single query: until its first answer).") {
+            pools.map { (["pool": $0.0], Double($0.1.waiting)) }
+        }
+        if let syslog = services.syslog?.snapshot {
+            text.counter("mdr_syslog_messages_total", "Syslog messages this instance's listener received, and what became of them.") {
+                [
+                    ("received", syslog.received), ("unknown_sender", syslog.unknownSender), ("unreadable", syslog.unreadable),
+                    ("framing_error", syslog.framingErrors), ("accepted", syslog.accepted), ("duplicate", syslog.duplicates),
+                    ("updated", syslog.updated), ("suppressed", syslog.suppressed), ("rejected", syslog.rejected), ("failed", syslog.failed),
+                    ("dropped_under_load", syslog.droppedUnderLoad),
+                ].map { (["outcome": $0.0], Double($0.1)) }
+            }
+        }
+        // Per state and worst tenant, not per tenant (no tenant ids in the metrics): GET …/connectors names them.
+        text.gauge("mdr_graph_connectors", "Tenants whose alerts the Graph connector pulls, by the state of their last pull (pending, ok, failing).") {
+            ["pending", "ok", "failing"].map { state in
+                (["state": state], Double(graph.filter { GraphConnectorHealth.state($0.health) == state }.count))
+            }
+        }
+        text.gauge("mdr_graph_connector_seconds_since_success", "Seconds since the last complete Graph alerts sweep of the connected tenant that has waited longest (0: none connected).") {
+            [([:], graph.map { $0.health.lag(at: now, setAt: $0.createdAt) }.max() ?? 0)]
+        }
+        text.counter("mdr_graph_connector_alerts_total", "Alerts the Graph connector handed to ingest, all tenants (duplicates and updates included).") {
+            [([:], Double(graph.reduce(0) { $0 + $1.health.alertsIngested }))]
         }
         return .ok(.init(body: .plainText(HTTPBody(text.output + services.metrics.exposition()))))
     }

@@ -168,9 +168,8 @@ extension Components.Schemas.ConnectorHealth {
     /// A Graph connection's health at `now`, without its secret.
     init(_ c: GraphConnection, now: Date) {
         let h = c.health
-        let state: StatePayload = h.failures > 0 ? .failing : (h.lastSuccessAt == nil ? .pending : .ok)
         self.init(
-            kind: .graphAlerts, state: state, clientId: c.credentials.clientID, checkpoint: h.checkpoint, lastSuccessAt: h.lastSuccessAt,
+            kind: .graphAlerts, state: StatePayload(rawValue: GraphConnectorHealth.state(h))!, clientId: c.credentials.clientID, checkpoint: h.checkpoint, lastSuccessAt: h.lastSuccessAt,
             lagSeconds: h.lag(at: now, setAt: c.createdAt), lastError: h.lastError, lastErrorAt: h.lastErrorAt, failures: h.failures,
             nextPollAt: h.nextPollAt, alertsIngested: h.alertsIngested, sweepInProgress: h.sweepInProgress, connectedAt: c.createdAt)
     }

@@ -2,6 +2,7 @@ import Logging
 import MDRApplication
 import MDRProjections
 import MDRStore
+import MDRSyslog
 
 /// The application services one server instance works with, over one database.
 public struct AppServices: Sendable {
@@ -25,6 +26,8 @@ public struct AppServices: Sendable {
     public var admission: IngestAdmission?
     /// Requests, ingest outcomes: the metrics this instance records as it works (swift-metrics, Prometheus).
     public var metrics: ServiceMetrics
+    /// The syslog listener's counters, when this instance runs one (`/metrics`).
+    public var syslog: SyslogCounters?
 
     /// Services made elsewhere (e.g. a `CommandService` with a test clock and other limits).
     public init(

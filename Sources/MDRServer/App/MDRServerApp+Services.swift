@@ -24,7 +24,7 @@ extension MDRServerApp {
             background.append(
                 SyslogListener(
                     configuration: syslog, commands: services.commands, database: services.database, admission: services.admission,
-                    logger: logger))
+                    counters: services.syslog ?? SyslogCounters(), logger: logger))
         }
         return background
     }

@@ -5,6 +5,7 @@ import MDRApplication
 import MDRProjections
 import MDRResponse
 import MDRStore
+import MDRSyslog
 import NIOCore
 import OpenAPIHummingbird
 import OpenAPIRuntime
@@ -46,6 +47,7 @@ public enum MDRServerApp {
         let database = Database(configuration.database, tenantScope: configuration.tenantDatabase, logger: logger)
         var services = AppServices(database: database)
         services.admission = services.admission(configuration, logger: logger)
+        if configuration.syslog != nil, configuration.role.servesAPI { services.syslog = SyslogCounters() }
         let app = try buildApplication(
             services: services, configuration: configuration, logger: logger,
             backgroundServices: backgroundServices(services: services, configuration: configuration, logger: logger),

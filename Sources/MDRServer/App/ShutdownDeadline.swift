@@ -41,11 +41,17 @@ public final class ShutdownDeadline: Service, Sendable {
     public let limit: Duration
     public let running: RunningServices
     let onOverrun: @Sendable (_ stillRunning: [String]) -> Void
+    let sleep: @Sendable (Duration) async throws -> Void
     private let timer = Mutex<Task<Void, Never>?>(nil)
 
-    public init(limit: Duration, running: RunningServices, onOverrun: @escaping @Sendable (_ stillRunning: [String]) -> Void) {
+    /// `sleep` waits out the limit (tests pass one they end themselves).
+    public init(
+        limit: Duration, running: RunningServices, sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        onOverrun: @escaping @Sendable (_ stillRunning: [String]) -> Void
+    ) {
         self.limit = limit
         self.running = running
+        self.sleep = sleep
         self.onOverrun = onOverrun
     }
 
@@ -53,11 +59,11 @@ public final class ShutdownDeadline: Service, Sendable {
     /// timer and returns, so that the group goes on stopping the others.
     public func run() async {
         try? await gracefulShutdown()
-        let (limit, running, onOverrun) = (self.limit, self.running, self.onOverrun)
+        let (limit, running, onOverrun, sleep) = (self.limit, self.running, self.onOverrun, self.sleep)
         // Unstructured: it must outlive this service's `run` and the group's cancellation.
         let task = Task.detached {
             do {
-                try await Task.sleep(for: limit)
+                try await sleep(limit)
             } catch {
                 return
             }
