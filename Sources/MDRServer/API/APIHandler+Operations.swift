@@ -26,6 +26,11 @@ extension APIHandler {
     func getOpenAPIDocument(_ input: Operations.GetOpenAPIDocument.Input) async throws -> Operations.GetOpenAPIDocument.Output {
         .ok(.init(body: .yaml(HTTPBody(document))))
     }
+
+    func getSlaBoard(_ input: Operations.GetSlaBoard.Input) async throws -> Operations.GetSlaBoard.Output {
+        // Its Content-Security-Policy is set by `PageHeadersMiddleware`.
+        .ok(.init(body: .html(HTTPBody(board))))
+    }
 }
 
 // MARK: - Tenants

@@ -13,12 +13,14 @@ struct APIHandler: APIProtocol {
     let requestTimeout: Duration
     /// The OpenAPI document, served at `/openapi.yaml`.
     let document: Data
+    /// The SLA board's page, served at `/board`.
+    var board = Data()
     /// The live feed's poll and heartbeat intervals.
     var streamPollInterval: Duration = .milliseconds(500)
     var streamHeartbeat: Duration = .seconds(15)
 
     /// The paths served without a token.
-    static let publicPaths: Set<String> = ["/health/live", "/health/ready", "/openapi.yaml"]
+    static let publicPaths: Set<String> = ["/health/live", "/health/ready", "/openapi.yaml", "/board"]
 
     /// The bundled `openapi.yaml`.
     static func loadDocument() throws -> Data {
@@ -28,8 +30,16 @@ struct APIHandler: APIProtocol {
         return try Data(contentsOf: url)
     }
 
+    /// The bundled SLA board (`Board/board.html`).
+    static func loadBoard() throws -> Data {
+        guard let url = Bundle.module.url(forResource: "board", withExtension: "html", subdirectory: "Board") else {
+            throw DocumentMissing()
+        }
+        return try Data(contentsOf: url)
+    }
+
     struct DocumentMissing: Error, CustomStringConvertible {
-        var description: String { "openapi.yaml is missing from the MDRServer bundle" }
+        var description: String { "openapi.yaml or Board/board.html is missing from the MDRServer bundle" }
     }
 
     // MARK: Helpers shared by the operations

@@ -82,6 +82,7 @@ public enum MDRServerApp {
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: PageHeadersMiddleware())
         if !configuration.role.servesAPI {
             router.add(middleware: WorkersOnlyMiddleware())
         }
@@ -104,6 +105,7 @@ public enum MDRServerApp {
         router.add(middleware: EmptyOptionalBodyMiddleware())
         // Compact JSON (the runtime pretty-prints by default); sorted keys make a replayed answer byte-identical.
         var handler = APIHandler(services: services, requestTimeout: configuration.requestTimeout, document: try APIHandler.loadDocument())
+        handler.board = try APIHandler.loadBoard()
         handler.streamPollInterval = configuration.streamPollInterval
         handler.streamHeartbeat = configuration.streamHeartbeat
         // A customer's or connector's request runs confined to its tenant by row-level security (a second wall).
