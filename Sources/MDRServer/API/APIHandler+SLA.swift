@@ -79,16 +79,24 @@ extension APIHandler {
         _ records: [SlaTimerRecord], month: String, tenant: TenantID?, sla: ServiceLevel?, at now: Date
     ) -> Components.Schemas.SlaComplianceReport {
         let report = SlaCompliance.report(records.map(\.timer), at: now)
-        func figures(_ kind: SlaTargetKind) -> Components.Schemas.SlaComplianceFigures {
+        func figures(_ report: SlaComplianceReport, _ kind: SlaTargetKind) -> Components.Schemas.SlaComplianceFigures {
             let f = report.perTarget[kind]
             return .init(
                 decided: f?.decided ?? 0, met: f?.met ?? 0, breached: f?.breached ?? 0, running: f?.running ?? 0, shareMet: f?.shareMet,
                 meanSeconds: f?.meanSeconds, p90Seconds: f?.p90Seconds)
         }
+        // Across tenants, the figures of each tenant too (the SLA board's table).
+        let perTenant: [Components.Schemas.SlaTenantCompliance]? = tenant != nil ? nil
+            : Dictionary(grouping: records, by: \.tenant).sorted { $0.key.rawValue < $1.key.rawValue }.map { id, own in
+                let r = SlaCompliance.report(own.map(\.timer), at: now)
+                return .init(
+                    tenantId: id.rawValue, triage: figures(r, .triage), notify: figures(r, .notify), contain: figures(r, .contain),
+                    breached: own.filter { $0.timer.status(at: now) == .breached }.count)
+            }
         return .init(
-            month: month, tenantId: tenant?.rawValue, sla: sla.flatMap { .init(rawValue: $0.rawValue) }, triage: figures(.triage),
-            notify: figures(.notify), contain: figures(.contain), mttaSeconds: report.mttaSeconds, mttcSeconds: report.mttcSeconds,
-            breaches: records.filter { $0.timer.status(at: now) == .breached }.map { .init($0, at: now) })
+            month: month, tenantId: tenant?.rawValue, sla: sla.flatMap { .init(rawValue: $0.rawValue) }, triage: figures(report, .triage),
+            notify: figures(report, .notify), contain: figures(report, .contain), mttaSeconds: report.mttaSeconds, mttcSeconds: report.mttcSeconds,
+            breaches: records.filter { $0.timer.status(at: now) == .breached }.map { .init($0, at: now) }, tenants: perTenant)
     }
 }
 

@@ -48,14 +48,16 @@ public enum MDRServerApp {
         var services = AppServices(database: database)
         services.admission = services.admission(configuration, logger: logger)
         if configuration.syslog != nil, configuration.role.servesAPI { services.syslog = SyslogCounters() }
+        let running = shutdownDeadline?.running ?? RunningServices()
+        // Each tracked by its type's name, so that a shutdown that overruns names the one that holds it up.
+        let background = backgroundServices(services: services, configuration: configuration, logger: logger).map { service in
+            running.track(String(describing: type(of: service)).prefix { $0 != "<" && $0 != "(" }.description, service)
+        }
         let app = try buildApplication(
-            services: services, configuration: configuration, logger: logger,
-            backgroundServices: backgroundServices(services: services, configuration: configuration, logger: logger),
-            onServerRunning: onServerRunning)
+            services: services, configuration: configuration, logger: logger, backgroundServices: background, onServerRunning: onServerRunning)
         let startup = MigrateThenRun(database: database, timeout: configuration.startupTimeout, logger: logger, service: app)
         // Services stop in reverse order: the application (and with it the processors) before the database. A graceful
         // shutdown that takes longer than 10 s (work stuck on a database that is gone) becomes a cancellation.
-        let running = shutdownDeadline?.running ?? RunningServices()
         var members = [
             ServiceGroupConfiguration.ServiceConfiguration(service: running.track("database pool", database)),
             ServiceGroupConfiguration.ServiceConfiguration(service: running.track("application", startup)),

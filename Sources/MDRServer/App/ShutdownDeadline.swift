@@ -13,11 +13,11 @@ public final class RunningServices: Sendable {
     public var current: [String] { names.withLock { $0 } }
 
     /// `service`, counted as running under `name` while its `run` has not returned.
-    public func track<S: Service>(_ name: String, _ service: S) -> some Service { Tracked(name: name, service: service, running: self) }
+    public func track(_ name: String, _ service: any Service) -> any Service { Tracked(name: name, service: service, running: self) }
 
-    private struct Tracked<Inner: Service>: Service {
+    private struct Tracked: Service {
         let name: String
-        let service: Inner
+        let service: any Service
         let running: RunningServices
 
         func run() async throws {
