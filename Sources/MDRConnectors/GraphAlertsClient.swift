@@ -135,12 +135,7 @@ public actor GraphAlertsClient {
 
     private func accessToken() async throws(GraphPullError) -> String {
         if let token, now() < token.renewAt { return token.value }
-        var request = HTTPClientRequest(url: credentials.tokenURL)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: credentials.tokenRequestForm))
-        let (status, body, headers) = try await exchange(request, what: "the token endpoint")
+        let (status, body, headers) = try await exchange(credentials.tokenRequest, what: "the token endpoint")
         switch status {
         case 200:
             guard let decoded = EntraAppCredentials.decodeToken(body) else {

@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 
 /// Where and as whom to call a Microsoft API for one customer tenant: an Entra ID app registration in that tenant,
 /// with a client-credentials grant. Defender for Endpoint (the responder) and Microsoft Graph (the alerts connector)
@@ -53,8 +56,18 @@ public struct EntraAppCredentials: Sendable, Hashable, CustomStringConvertible, 
 public typealias DefenderCredentials = EntraAppCredentials
 
 extension EntraAppCredentials {
-    /// The client-credentials token request: `POST` the form to `tokenURL`.
-    public var tokenRequestForm: String {
+    /// The client-credentials token request to `tokenURL`.
+    public var tokenRequest: HTTPClientRequest {
+        var request = HTTPClientRequest(url: tokenURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: tokenRequestForm))
+        return request
+    }
+
+    /// The form of the token request (it holds the secret: never logged).
+    var tokenRequestForm: String {
         [("grant_type", "client_credentials"), ("client_id", clientID), ("client_secret", clientSecret), ("scope", scope)]
             .map { "\($0)=\(Self.formEscape($1))" }.joined(separator: "&")
     }

@@ -247,12 +247,7 @@ public actor DefenderForEndpointClient: EDRConnector {
 
     private func accessToken() async throws(EDRError) -> String {
         if let token, now() < token.expires { return token.value }
-        var request = HTTPClientRequest(url: credentials.tokenURL)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: credentials.tokenRequestForm))
-        let (status, body, _) = try await exchange(request)
+        let (status, body, _) = try await exchange(credentials.tokenRequest)
         guard status == 200 else {
             if status == 400 || status == 401 {
                 throw EDRError(
