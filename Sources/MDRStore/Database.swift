@@ -281,6 +281,9 @@ final class TenantScope: Sendable {
     private let released = Mutex(false)
     private let holder = Mutex<Task<Void, Never>?>(nil)
 
+    /// How long resetting (or closing) the scope's connection may take.
+    static let resetTimeout: Duration = .seconds(5)
+
     init(tenant: TenantID, pool: PostgresClient, usage: PoolUsage, logger: Logger) {
         self.tenant = tenant
         self.pool = pool
@@ -334,12 +337,19 @@ final class TenantScope: Sendable {
                     }
                     if now { continuation.resume() }
                 }
+                // A connection the server closed has nothing to reset (the pool replaces it), and a query on it can
+                // wait for ever (docs/decisions.md, "A closed connection can hang a query"): the request, and with it
+                // a shutdown, would wait too. So: no reset on a closed connection, and every step bounded.
+                guard !connection.isClosed else { return }
                 do {
                     // One round trip: `role = none` is RESET ROLE.
-                    try await connection.query("SELECT set_config('role', 'none', false), set_config('mdr.tenant', '', false)", logger: logger)
+                    let logger = self.logger
+                    try await withDeadline(Self.resetTimeout) {
+                        try await connection.query("SELECT set_config('role', 'none', false), set_config('mdr.tenant', '', false)", logger: logger)
+                    }
                 } catch {
                     // Never hand a connection that may still be confined (or mid-transaction) to the next user of the pool.
-                    try? await connection.close()
+                    try? await withDeadline(Self.resetTimeout) { try await connection.close() }
                     logger.warning("closed a tenant-scoped connection that could not be reset", metadata: ["error": "\(String(reflecting: error))"])
                 }
             }
