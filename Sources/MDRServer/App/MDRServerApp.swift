@@ -117,7 +117,10 @@ public enum MDRServerApp {
             on: router, serverURL: URL(string: "/")!,
             configuration: Configuration(dateTranscoder: TimestampTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
         return Application(
-            router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mdr"),
+            router: router,
+            // A request the parser cannot read gets a problem too (UnparsableRequestHandler).
+            server: .http1(configuration: .init(additionalChannelHandlers: [UnparsableRequestHandler()])),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mdr"),
             services: backgroundServices,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) }, logger: logger)
     }
