@@ -125,8 +125,8 @@ public final class GraphAlertPoller: Service, Sendable {
         let connection = claimed.connection
         let client = client(for: connection)
         let start = time.now()
-        let since = connection.health.checkpoint.map { $0.addingTimeInterval(-Self.seconds(configuration.overlap)) }
-            ?? start.addingTimeInterval(-Self.seconds(configuration.initialLookback))
+        let since = connection.health.checkpoint.map { $0.addingTimeInterval(-configuration.overlap.inSeconds) }
+            ?? start.addingTimeInterval(-configuration.initialLookback.inSeconds)
         var url = claimed.resumeLink ?? client.firstPageURL(since: since)
         var newest: Date?
         var alerts = 0
@@ -149,7 +149,7 @@ public final class GraphAlertPoller: Service, Sendable {
             if let pageNewest = page.newest { newest = max(newest ?? pageNewest, pageNewest) }
             guard let next = page.nextLink else {
                 let now = time.now()
-                return .swept(newest: newest, alerts: alerts, nextPollAt: now.addingTimeInterval(Self.seconds(configuration.pollInterval)), at: now)
+                return .swept(newest: newest, alerts: alerts, nextPollAt: now.addingTimeInterval(configuration.pollInterval.inSeconds), at: now)
             }
             url = next
             if ContinuousClock.now >= endOfRound { break }
@@ -161,8 +161,8 @@ public final class GraphAlertPoller: Service, Sendable {
 
     /// How long to wait after `error`: Graph's `Retry-After` when it gives one, else a back-off doubling from 30 s.
     func retryDelay(_ error: any Error, failures: Int) -> TimeInterval {
-        if let pull = error as? GraphPullError, let after = pull.retryAfter { return max(1, Self.seconds(after)) }
-        return min(Self.seconds(configuration.maximumBackoff), 30 * pow(2, Double(min(max(failures - 1, 0), 10))))
+        if let pull = error as? GraphPullError, let after = pull.retryAfter { return max(1, after.inSeconds) }
+        return min(configuration.maximumBackoff.inSeconds, 30 * pow(2, Double(min(max(failures - 1, 0), 10))))
     }
 
     private func client(for connection: GraphConnection) -> GraphAlertsClient {
@@ -175,7 +175,4 @@ public final class GraphAlertPoller: Service, Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

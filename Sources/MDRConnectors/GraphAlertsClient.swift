@@ -141,7 +141,7 @@ public actor GraphAlertsClient {
             guard let decoded = EntraAppCredentials.decodeToken(body) else {
                 throw GraphPullError(kind: .invalidResponse, message: "the token endpoint's answer has no access_token and expires_in")
             }
-            let lifetime = Double(decoded.expiresIn) - Double(configuration.tokenRenewalMargin.components.seconds)
+            let lifetime = Double(decoded.expiresIn) - configuration.tokenRenewalMargin.inSeconds
             token = (decoded.token, now().addingTimeInterval(max(0, lifetime)))
             return decoded.token
         case 400, 401:

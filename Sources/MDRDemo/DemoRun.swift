@@ -208,7 +208,7 @@ struct DemoRun: Sendable {
             billedWorkstations: line.workstations.count, servers: line.servers.count, unitPriceCents: line.unitPriceCents, amountCents: line.amountCents,
             reportPath: reportPath, duration: clock.now - started)
         section("Done")
-        say("the whole scenario took \(Narration.seconds(summary.duration.seconds)); tenant \(tenant) stays in the database")
+        say("the whole scenario took \(Narration.seconds(summary.duration.inSeconds)); tenant \(tenant) stays in the database")
         say("serve this database (`mdr serve`, or `./ops/run` for its local cluster) and look around: "
             + "GET /v1/tenants/\(tenant)/events has every event, hash-chained; `mdr audit verify --tenant \(tenant)` checks the chain")
         return summary
@@ -410,9 +410,4 @@ struct DemoRun: Sendable {
     private func say(_ line: String) {
         output("   " + line)
     }
-}
-
-extension Duration {
-    /// In seconds, with fractions.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MDRDomain
 import NIOCore
 import NIOHTTP1
 
@@ -260,7 +261,7 @@ public actor DefenderForEndpointClient: EDRConnector {
         guard let decoded = EntraAppCredentials.decodeToken(body) else {
             throw EDRError(code: .invalidResponse, message: "the token endpoint's answer has no access_token and expires_in", httpStatus: status)
         }
-        let lifetime = Double(decoded.expiresIn) - Self.seconds(configuration.tokenRenewalMargin)
+        let lifetime = Double(decoded.expiresIn) - configuration.tokenRenewalMargin.inSeconds
         token = CachedToken(value: decoded.token, expires: now().addingTimeInterval(max(0, lifetime)))
         return decoded.token
     }
@@ -345,9 +346,6 @@ public actor DefenderForEndpointClient: EDRConnector {
         return .seconds(seconds)
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 
     private static func escape(_ segment: String) -> String {
         segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))

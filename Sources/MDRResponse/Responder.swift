@@ -325,7 +325,7 @@ public final class Responder: Service, Sendable {
             case .pending, .inProgress:
                 if now >= request.deadline {
                     throw Failure(
-                        reason: "TimeOut: Defender reported no final status within \(Self.seconds(configuration.actionTimeout)) s (last status: \(status.rawValue)); check that the device is online and request again",
+                        reason: "TimeOut: Defender reported no final status within \(configuration.actionTimeout.inSeconds) s (last status: \(status.rawValue)); check that the device is online and request again",
                         edrActionID: request.edrActionID)
                 }
                 try await reschedule(request, after: configuration.statusInterval, status: status, error: nil, attempts: 0)
@@ -338,9 +338,9 @@ public final class Responder: Service, Sendable {
             if error.isTransient && now < request.deadline {
                 let attempts = request.attempts + 1
                 let exponent = min(attempts - 1, 16)
-                var wait = Self.seconds(configuration.initialBackoff) * pow(2, Double(exponent))
-                wait = min(wait, Self.seconds(configuration.maximumBackoff))
-                if let retryAfter = error.retryAfter { wait = max(wait, Self.seconds(retryAfter)) }
+                var wait = configuration.initialBackoff.inSeconds * pow(2, Double(exponent))
+                wait = min(wait, configuration.maximumBackoff.inSeconds)
+                if let retryAfter = error.retryAfter { wait = max(wait, retryAfter.inSeconds) }
                 logger.warning(
                     "EDR call failed; retrying", metadata: ["tenant": "\(request.tenant)", "request": "\(request.eventID)", "error": "\(error)"])
                 try await reschedule(request, after: .milliseconds(Int64(wait * 1000)), status: nil, error: error.description, attempts: attempts)
@@ -449,7 +449,7 @@ public final class Responder: Service, Sendable {
             EDRActionSubmitted(
                 deviceID: request.device, incidentID: request.incident, action: request.action, edrActionID: request.edrActionID,
                 requestEventID: request.eventID, submittedAt: now))
-        let next = now.addingTimeInterval(Self.seconds(configuration.statusInterval))
+        let next = now.addingTimeInterval(configuration.statusInterval.inSeconds)
         let update: PostgresQuery = """
             UPDATE response_actions SET status = 'submitted', machine_id = \(request.machineID), edr_action_id = \(request.edrActionID),
                 attempts = 0, last_error = NULL, next_attempt_at = \(next), lease_until = NULL, lease_token = NULL, updated_at = now()
@@ -503,7 +503,7 @@ public final class Responder: Service, Sendable {
     }
 
     func reschedule(_ request: Request, after wait: Duration, status: EDRActionStatus?, error: String?, attempts: Int) async throws {
-        let next = time.now().addingTimeInterval(Self.seconds(wait))
+        let next = time.now().addingTimeInterval(wait.inSeconds)
         try await store.database.client.query(
             """
             UPDATE response_actions SET attempts = \(Int32(attempts)), last_error = \(error), next_attempt_at = \(next),
@@ -551,9 +551,5 @@ public final class Responder: Service, Sendable {
         case .rateLimited, .unavailable, .timeout: "Defender unreachable until the deadline: \(error.description)"
         default: error.description
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

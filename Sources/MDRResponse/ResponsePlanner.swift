@@ -29,7 +29,7 @@ public struct ResponsePlanner: TenantLogProcessor {
 
     public func commit(_ requests: [Responder.Request], in round: PipelineRound) async throws {
         let now = time.now()
-        let deadline = now.addingTimeInterval(Responder.seconds(actionTimeout))
+        let deadline = now.addingTimeInterval(actionTimeout.inSeconds)
         try await round.connection.query(
             """
             INSERT INTO response_actions (tenant_id, request_event_id, position, action, device_id, incident_id, isolation_type,

@@ -43,7 +43,7 @@ public struct LeasedQueue: Sendable {
     public func claim(
         due: String, order: String, limit: Int, lease duration: Duration, now: Date, returning: String
     ) async throws -> (Lease, PostgresRowSequence) {
-        let lease = Lease(token: UUID(), until: now.addingTimeInterval(Self.seconds(duration)))
+        let lease = Lease(token: UUID(), until: now.addingTimeInterval(duration.inSeconds))
         let sql = """
             UPDATE \(table) q SET lease_token = $1, lease_until = $2
             WHERE (\(key.map { "q." + $0 }.joined(separator: ", "))) IN (
@@ -75,7 +75,7 @@ public struct LeasedQueue: Sendable {
                 while !Task.isCancelled {
                     do {
                         try await Task.sleep(for: every)
-                        try await self.renew(token, until: now().addingTimeInterval(Self.seconds(duration)))
+                        try await self.renew(token, until: now().addingTimeInterval(duration.inSeconds))
                     } catch is CancellationError {
                         return
                     } catch {
@@ -147,7 +147,4 @@ public struct LeasedQueue: Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

@@ -61,7 +61,7 @@ extension APIHandler {
         }
         let instant = ContinuousClock.now, beats = services.workers.all
         text.gauge("mdr_worker_seconds_since_round", "Seconds since each background loop of this instance last completed a round (idle loops complete one per poll interval; /health/ready fails past 120).") {
-            beats.map { (["worker": $0.worker], Self.seconds(instant - $0.lastRound)) }
+            beats.map { (["worker": $0.worker], (instant - $0.lastRound).inSeconds) }
         }
         text.gauge("mdr_worker_failed_rounds", "Rounds of each background loop of this instance that failed since its last completed one.") {
             beats.map { (["worker": $0.worker], Double($0.failuresInARow)) }
@@ -131,9 +131,6 @@ extension APIHandler {
         return .ok(.init(body: .plainText(HTTPBody(text.output + services.metrics.exposition()))))
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
 
 /// The Prometheus text exposition format (version 0.0.4), for gauges.

@@ -554,8 +554,8 @@ public final class TenantPipeline: Service, Sendable {
             for try await count in try await connection.query(
                 """
                 UPDATE consumer_checkpoints SET failures = failures + 1, failing_position = \(failing), last_error = \(message),
-                    retry_at = now() + make_interval(secs => least(\(Self.seconds(self.configuration.retryDelay)) * power(2, failures),
-                                                                   \(Self.seconds(self.configuration.maximumRetryDelay)))),
+                    retry_at = now() + make_interval(secs => least(\(self.configuration.retryDelay.inSeconds) * power(2, failures),
+                                                                   \(self.configuration.maximumRetryDelay.inSeconds))),
                     updated_at = now()
                 WHERE tenant_id = \(tenant.rawValue) AND consumer = \(failed.consumer)
                 RETURNING failures
@@ -678,9 +678,6 @@ public final class TenantPipeline: Service, Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
 
 /// What the pipeline has done since the process started, for `/metrics` and `ops/bench`.
